@@ -1,0 +1,86 @@
+//! Structured concurrency for actix: a group owns the futures spawned in it, waits for all of
+//! them, cancels the rest when one fails, and reports every failure together.
+//!
+//! This is Python 3.11's `asyncio.TaskGroup` (a descendant of Trio's nurseries) the Rust way,
+//! on actix's single-threaded arbiters: children may be `!Send`, and nothing blocks the
+//! arbiter thread.
+//!
+//! ```
+//! use actix_taskgroup::{FailureKind, TaskGroup};
+//! use std::time::Duration;
+//!
+//! #[actix_rt::main]
+//! async fn main() {
+//!     let group = TaskGroup::<u32>::new();
+//!     group.spawn_named("slow", async {
+//!         actix_rt::time::sleep(Duration::from_secs(3600)).await;
+//!         Ok::<_, anyhow::Error>(1)
+//!     }).unwrap();
+//!     group.spawn_named("broken", async { anyhow::bail!("disk full") }).unwrap();
+//!
+//!     // "broken" fails at once, so "slow" is cancelled: join returns without waiting an hour.
+//!     let error = group.join().await.unwrap_err();
+//!     let failure = error.first_failure().unwrap();
+//!     assert_eq!((failure.name(), failure.kind()), (Some("broken"), FailureKind::Failed));
+//! }
+//! ```
+//!
+//! # The rules
+//!
+//! Every child ends in exactly one [`Outcome`]. The group keeps these promises, each checked
+//! by the tests named after it:
+//!
+//! * **R1 Join waits for all.** The group's result is ready only after every child has ended:
+//!   completed, failed, or been dropped.
+//! * **R2 Fail-fast by default.** The first failure (an error or a panic) cancels every
+//!   sibling, by dropping it. [`Policy::CollectAll`] lets every child run to its end instead.
+//! * **R3 Every failure is kept.** The error is one [`GroupError`] listing every failure in the
+//!   order it happened, including failures while the siblings were being cancelled (a
+//!   destructor that panics). A single failure is wrapped too, so callers match one type.
+//! * **R4 Results in spawn order.** [`TaskGroup::join`] returns values in spawn order;
+//!   [`TaskGroup::outcomes`] streams outcomes in completion order.
+//! * **R5 Panics are caught.** A panicking child is [`Outcome::Panicked`] with the panic's
+//!   message; the panic never unwinds into the group, the caller or the actix `System`.
+//! * **R6 Cancellation belongs to the owner.** [`TaskGroup::cancel`], dropping the group, or
+//!   dropping its join future cancels every child at once; the result says `Cancelled`.
+//! * **R7 Spawn lifecycle.** A child can spawn siblings through a [`TaskGroupHandle`] while
+//!   the group runs. A stopping or finished group refuses new children with a [`SpawnError`]
+//!   and drops them unpolled. An empty group joins at once.
+//! * **R8 Nesting.** A group's join future is a child like any other: an inner failure reaches
+//!   the outer group as one failure that keeps the inner [`GroupError`], printed as a tree.
+//! * **R9 One result.** A group's result is taken once, by the join that consumes it.
+//! * **R10 Single-threaded actix first.** A group runs on its arbiter; children may be
+//!   `!Send`.
+//! * **R11 No quadratic paths.** One driver task per group polls every child; each spawn and
+//!   each end costs O(1), whatever the group's size.
+//!
+//! # Where the guarantee ends
+//!
+//! A group owns the futures spawned in it, and only those. Work a child hands to
+//! `actix_rt::spawn`, `tokio::spawn` or an actor's context runs detached: the group neither
+//! waits for it nor cancels it. Spawn such work into the group through a [`TaskGroupHandle`]
+//! instead.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod builder;
+mod child;
+mod error;
+mod group;
+mod handle;
+mod outcome;
+mod outcomes;
+mod panic;
+mod policy;
+mod report;
+mod scope;
+
+pub use builder::TaskGroupBuilder;
+pub use child::ChildId;
+pub use error::{ChildFailure, FailureKind, GroupError, GroupErrorKind, SpawnError};
+pub use group::TaskGroup;
+pub use handle::TaskGroupHandle;
+pub use outcome::Outcome;
+pub use outcomes::Outcomes;
+pub use policy::Policy;
+pub use report::{ChildReport, GroupReport};

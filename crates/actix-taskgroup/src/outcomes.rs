@@ -1,0 +1,41 @@
+//! The stream of children's outcomes in completion order.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures::Stream;
+
+use crate::{ChildReport, TaskGroup};
+
+/// The stream returned by [`TaskGroup::outcomes`]: each child's report as the child ends, in
+/// completion order; it ends once every child has ended.
+///
+/// # Cancel safety
+///
+/// The stream owns the group: dropping it cancels every child still running (R6).
+pub struct Outcomes<T> {
+    group: TaskGroup<T>,
+}
+
+impl<T: 'static> Outcomes<T> {
+    pub(crate) fn new(group: TaskGroup<T>) -> Self {
+        Outcomes { group }
+    }
+}
+
+impl<T: 'static> Stream for Outcomes<T> {
+    type Item = ChildReport<T>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.group.scope().poll_next_ended(cx)
+    }
+}
+
+impl<T> fmt::Debug for Outcomes<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outcomes")
+            .field("group", &self.group)
+            .finish()
+    }
+}

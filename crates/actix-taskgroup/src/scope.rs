@@ -1,0 +1,362 @@
+//! The state one group shares with its handles and its driver task, and the driver itself.
+//!
+//! A group owns one driver task (spawned on the current arbiter at the first spawn) that
+//! polls every child in one `FuturesUnordered`: one runtime task per group, not per child, so
+//! each child event costs O(1) and no spawn/join of a runtime task (R11). The children live
+//! here, beside the state, rather than inside the driver, so that cancelling or dropping the
+//! group drops them at once, without waiting for the driver to be scheduled (R6).
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::future::Future;
+use std::mem;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+
+use crate::child::{BoxedChild, ChildTask};
+use crate::{
+    ChildFailure, ChildId, ChildReport, FailureKind, GroupError, GroupErrorKind, GroupReport,
+    Outcome, Policy, SpawnError,
+};
+
+pub(crate) type Name = Cow<'static, str>;
+
+pub(crate) struct Scope<T> {
+    name: Option<Name>,
+    policy: Policy,
+    state: RefCell<State<T>>,
+    /// Borrowed mutably only by the driver while it polls, and by `cancel_children`; a child
+    /// that spawns or cancels during its poll touches `state`, never this.
+    running: RefCell<FuturesUnordered<ChildTask<T>>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Taking new children.
+    Open,
+    /// A failure (fail-fast) or a cancel is stopping the children; spawns are refused.
+    Stopping,
+    /// Every child has stopped and the result is ready; spawns are refused.
+    Finished,
+}
+
+struct Slot<T> {
+    name: Option<Name>,
+    /// `None` while the child runs, and again once a stream has handed the outcome out.
+    outcome: Option<Outcome<T>>,
+}
+
+struct State<T> {
+    phase: Phase,
+    /// Set when the group stops before its children are all done.
+    stop_cause: Option<GroupErrorKind>,
+    /// Set by `join`: from then on, the group finishes when no child is left.
+    joining: bool,
+    /// Set by `outcomes()`: wake the waiter at every child's end, not only at the group's.
+    streaming: bool,
+    /// One per spawned child, indexed by `ChildId` (R4: reports come out in spawn order).
+    slots: Vec<Slot<T>>,
+    /// Children spawned since the driver last ran; it moves them into `running`.
+    incoming: Vec<ChildTask<T>>,
+    /// Children accepted and not yet ended (incoming or running).
+    live: usize,
+    /// Every failure in the order it happened (R3).
+    failures: Vec<ChildFailure>,
+    /// Ids of ended children not yet handed out by a stream, in completion order.
+    completed_order: Vec<ChildId>,
+    stream_cursor: usize,
+    driver_started: bool,
+    driver_waker: Option<Waker>,
+    /// The join future or stream waiting on this group.
+    waiter: Option<Waker>,
+}
+
+impl<T> State<T> {
+    fn maybe_finish(&mut self) {
+        let done = match self.phase {
+            Phase::Open => self.joining && self.live == 0,
+            Phase::Stopping => self.live == 0,
+            Phase::Finished => false,
+        };
+        if done {
+            self.phase = Phase::Finished;
+            wake(&mut self.waiter);
+            wake(&mut self.driver_waker);
+        }
+    }
+}
+
+fn wake(waker: &mut Option<Waker>) {
+    if let Some(waker) = waker.take() {
+        waker.wake();
+    }
+}
+
+fn register(slot: &mut Option<Waker>, cx: &Context<'_>) {
+    match slot {
+        Some(waker) if waker.will_wake(cx.waker()) => {}
+        _ => *slot = Some(cx.waker().clone()),
+    }
+}
+
+impl<T> Scope<T> {
+    pub(crate) fn new(name: Option<Name>, policy: Policy) -> Rc<Self> {
+        Rc::new(Scope {
+            name,
+            policy,
+            state: RefCell::new(State {
+                phase: Phase::Open,
+                stop_cause: None,
+                joining: false,
+                streaming: false,
+                slots: Vec::new(),
+                incoming: Vec::new(),
+                live: 0,
+                failures: Vec::new(),
+                completed_order: Vec::new(),
+                stream_cursor: 0,
+                driver_started: false,
+                driver_waker: None,
+                waiter: None,
+            }),
+            running: RefCell::new(FuturesUnordered::new()),
+        })
+    }
+
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    pub(crate) fn policy(&self) -> Policy {
+        self.policy
+    }
+
+    /// Stops the group (R2, R6): refuses new children and cancels every running one, at once
+    /// when possible, else as soon as the driver's current poll returns.
+    pub(crate) fn stop(&self, cause: GroupErrorKind) {
+        {
+            let mut state = self.state.borrow_mut();
+            if state.phase != Phase::Open {
+                return;
+            }
+            state.phase = Phase::Stopping;
+            state.stop_cause = Some(cause);
+            wake(&mut state.driver_waker);
+        }
+        self.cancel_children();
+        self.state.borrow_mut().maybe_finish();
+    }
+
+    /// Drops every child still running or waiting to start, each under `catch_unwind`, and
+    /// records it as cancelled (or panicked, if its destructor panicked: R3 keeps failures that
+    /// happen while cancelling). Does nothing while the driver is polling; it calls this again
+    /// when its poll returns.
+    fn cancel_children(&self) {
+        let Ok(mut running) = self.running.try_borrow_mut() else {
+            return;
+        };
+        // Dropped with no borrow of `state` held: a child's destructor may call into the
+        // group (spawn, cancel) and must get an answer, not a borrow panic.
+        let incoming = mem::take(&mut self.state.borrow_mut().incoming);
+        for mut child in incoming {
+            let outcome = child.cancel();
+            self.record(child.id(), outcome);
+        }
+        for child in running.iter_mut() {
+            let outcome = child.cancel();
+            self.record(child.id(), outcome);
+        }
+        running.clear();
+    }
+
+    /// Records how a child ended and applies the policy (R2).
+    fn record(&self, id: ChildId, outcome: Outcome<T>) {
+        let stop_group = {
+            let mut state = self.state.borrow_mut();
+            let state = &mut *state;
+            state.live -= 1;
+            let failure = match &outcome {
+                Outcome::Failed(cause) => Some((FailureKind::Failed, Arc::clone(cause))),
+                Outcome::Panicked(message) => Some((
+                    FailureKind::Panicked,
+                    Arc::new(anyhow::Error::msg(message.clone())),
+                )),
+                Outcome::TimedOut => Some((
+                    FailureKind::TimedOut,
+                    Arc::new(anyhow::Error::msg("timed out")),
+                )),
+                _ => None,
+            };
+            if let Some(slot) = state.slots.get_mut(id.index()) {
+                if let Some((kind, cause)) = failure.as_ref() {
+                    state.failures.push(ChildFailure::new(
+                        id,
+                        slot.name.clone(),
+                        *kind,
+                        Arc::clone(cause),
+                    ));
+                }
+                slot.outcome = Some(outcome);
+            }
+            state.completed_order.push(id);
+            if state.streaming {
+                wake(&mut state.waiter);
+            }
+            let stop_group =
+                failure.is_some() && self.policy == Policy::FailFast && state.phase == Phase::Open;
+            if !stop_group {
+                state.maybe_finish();
+            }
+            stop_group
+        };
+        if stop_group {
+            self.stop(GroupErrorKind::Failed);
+        }
+    }
+
+    /// From now on the group finishes as soon as no child is left (R1).
+    pub(crate) fn begin_join(&self, streaming: bool) {
+        let mut state = self.state.borrow_mut();
+        state.joining = true;
+        state.streaming |= streaming;
+        state.maybe_finish();
+    }
+
+    pub(crate) fn poll_finished(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.state.borrow_mut();
+        if state.phase == Phase::Finished {
+            return Poll::Ready(());
+        }
+        register(&mut state.waiter, cx);
+        Poll::Pending
+    }
+
+    /// The next child to end, in completion order (R4's streaming form).
+    pub(crate) fn poll_next_ended(&self, cx: &mut Context<'_>) -> Poll<Option<ChildReport<T>>> {
+        let mut state = self.state.borrow_mut();
+        let state = &mut *state;
+        while let Some(&id) = state.completed_order.get(state.stream_cursor) {
+            state.stream_cursor += 1;
+            if let Some(slot) = state.slots.get_mut(id.index())
+                && let Some(outcome) = slot.outcome.take()
+            {
+                return Poll::Ready(Some(ChildReport::new(id, slot.name.take(), outcome)));
+            }
+        }
+        if state.phase == Phase::Finished {
+            return Poll::Ready(None);
+        }
+        register(&mut state.waiter, cx);
+        Poll::Pending
+    }
+
+    /// The report of a finished group: every child in spawn order, and the error if any.
+    pub(crate) fn take_report(&self) -> GroupReport<T> {
+        let mut state = self.state.borrow_mut();
+        let error_kind = state
+            .stop_cause
+            .or_else(|| (!state.failures.is_empty()).then_some(GroupErrorKind::Failed));
+        let error = error_kind
+            .map(|kind| GroupError::new(self.name.clone(), kind, mem::take(&mut state.failures)));
+        let children = mem::take(&mut state.slots)
+            .into_iter()
+            .enumerate()
+            .map(|(index, slot)| {
+                // An outcome is missing only if a stream already handed it out.
+                let outcome = slot.outcome.unwrap_or(Outcome::Cancelled);
+                ChildReport::new(ChildId::new(index), slot.name, outcome)
+            })
+            .collect();
+        GroupReport::new(children, error)
+    }
+}
+
+impl<T: 'static> Scope<T> {
+    /// Accepts a child (R7) and makes sure the driver will poll it. The future is boxed only
+    /// once the group has said yes, so a refused future is dropped without being polled.
+    pub(crate) fn spawn<F>(
+        self: &Rc<Self>,
+        name: Option<Name>,
+        future: F,
+    ) -> Result<ChildId, SpawnError>
+    where
+        F: Future<Output = anyhow::Result<T>> + 'static,
+    {
+        let mut state = self.state.borrow_mut();
+        match state.phase {
+            Phase::Open => {}
+            Phase::Stopping => return Err(SpawnError::ShuttingDown),
+            Phase::Finished => return Err(SpawnError::Closed),
+        }
+        let id = ChildId::new(state.slots.len());
+        let future: BoxedChild<T> = Box::pin(future);
+        state.slots.push(Slot {
+            name,
+            outcome: None,
+        });
+        state.incoming.push(ChildTask::new(id, future));
+        state.live += 1;
+        if state.driver_started {
+            wake(&mut state.driver_waker);
+        } else {
+            state.driver_started = true;
+            drop(state);
+            actix_rt::spawn(Driver {
+                scope: Rc::clone(self),
+            });
+        }
+        Ok(id)
+    }
+}
+
+/// The one runtime task of a group: moves new children into the running set, polls them, and
+/// records each one's end. It ends when the group has finished.
+struct Driver<T> {
+    scope: Rc<Scope<T>>,
+}
+
+impl<T: 'static> Future for Driver<T> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let scope = &*self.scope;
+        loop {
+            let incoming = {
+                let mut state = scope.state.borrow_mut();
+                match state.phase {
+                    Phase::Finished => return Poll::Ready(()),
+                    Phase::Stopping => None,
+                    Phase::Open => Some(mem::take(&mut state.incoming)),
+                }
+            };
+            let Some(incoming) = incoming else {
+                scope.cancel_children();
+                scope.state.borrow_mut().maybe_finish();
+                continue;
+            };
+            let next = {
+                let mut running = scope.running.borrow_mut();
+                for child in incoming {
+                    running.push(child);
+                }
+                running.poll_next_unpin(cx)
+            };
+            if let Poll::Ready(Some((id, outcome))) = next {
+                scope.record(id, outcome);
+                continue;
+            }
+            // Every child is pending (or none is left). Sleep unless a child spawned a sibling
+            // or stopped the group while it was being polled.
+            let mut state = scope.state.borrow_mut();
+            if state.incoming.is_empty() && state.phase == Phase::Open {
+                register(&mut state.driver_waker, cx);
+                return Poll::Pending;
+            }
+        }
+    }
+}
