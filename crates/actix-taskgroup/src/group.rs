@@ -169,7 +169,8 @@ impl<T: 'static> TaskGroup<T> {
     ///
     /// Dropping the returned future cancels every child (R6).
     pub async fn join(self) -> Result<Vec<T>, GroupError> {
-        self.join_report().await.into_result()
+        self.wait().await;
+        self.scope.take_result()
     }
 
     /// Like [`join`](TaskGroup::join), but returns every child's outcome, the values of the
@@ -179,9 +180,13 @@ impl<T: 'static> TaskGroup<T> {
     ///
     /// Dropping the returned future cancels every child (R6).
     pub async fn join_report(self) -> GroupReport<T> {
+        self.wait().await;
+        self.scope.take_report()
+    }
+
+    async fn wait(&self) {
         self.scope.begin_join(false);
         poll_fn(|cx| self.scope.poll_finished(cx)).await;
-        self.scope.take_report()
     }
 
     /// Waits for the group, yielding each child's outcome as the child ends (completion order);

@@ -255,14 +255,35 @@ impl<T> Scope<T> {
         Poll::Pending
     }
 
+    /// The error of a finished group, if it has one.
+    fn take_error(&self, state: &mut State<T>) -> Option<GroupError> {
+        let kind = state
+            .stop_cause
+            .or_else(|| (!state.failures.is_empty()).then_some(GroupErrorKind::Failed))?;
+        Some(GroupError::new(
+            self.name.clone(),
+            kind,
+            mem::take(&mut state.failures),
+        ))
+    }
+
+    /// The result of a finished group: every value in spawn order, or the error. Same as
+    /// `take_report().into_result()`, without building the report on the way.
+    pub(crate) fn take_result(&self) -> Result<Vec<T>, GroupError> {
+        let mut state = self.state.borrow_mut();
+        if let Some(error) = self.take_error(&mut state) {
+            return Err(error);
+        }
+        Ok(mem::take(&mut state.slots)
+            .into_iter()
+            .filter_map(|slot| slot.outcome.and_then(Outcome::into_value))
+            .collect())
+    }
+
     /// The report of a finished group: every child in spawn order, and the error if any.
     pub(crate) fn take_report(&self) -> GroupReport<T> {
         let mut state = self.state.borrow_mut();
-        let error_kind = state
-            .stop_cause
-            .or_else(|| (!state.failures.is_empty()).then_some(GroupErrorKind::Failed));
-        let error = error_kind
-            .map(|kind| GroupError::new(self.name.clone(), kind, mem::take(&mut state.failures)));
+        let error = self.take_error(&mut state);
         let children = mem::take(&mut state.slots)
             .into_iter()
             .enumerate()
@@ -299,7 +320,13 @@ impl<T: 'static> Scope<T> {
             name,
             outcome: None,
         });
-        state.incoming.push(ChildTask::new(id, future));
+        let child = ChildTask::new(id, future);
+        // Straight into the running set unless the driver is polling it right now (a child
+        // spawning a sibling); then the driver takes it from `incoming` when its poll returns.
+        match self.running.try_borrow() {
+            Ok(running) => running.push(child),
+            Err(_) => state.incoming.push(child),
+        }
         state.live += 1;
         if state.driver_started {
             wake(&mut state.driver_waker);
