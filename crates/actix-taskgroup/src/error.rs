@@ -214,7 +214,15 @@ impl GroupError {
                 FailureKind::TimedOut => f.write_str(" timed out: ")?,
             }
             match failure.nested() {
-                Some(inner) => inner.write_tree(f, depth + 1)?,
+                Some(inner) => {
+                    // A nested group's error may come wrapped in context (`.context("…")`):
+                    // keep that message in front of the inner tree.
+                    let top: &(dyn std::error::Error + 'static) = failure.cause.as_ref().as_ref();
+                    if !top.is::<GroupError>() {
+                        write!(f, "{}: ", failure.cause)?;
+                    }
+                    inner.write_tree(f, depth + 1)?;
+                }
                 None => write!(f, "{:#}", failure.cause)?,
             }
         }

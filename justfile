@@ -1,0 +1,23 @@
+# Conveniences only: every recipe is a plain cargo command you can run yourself.
+
+# Run every test (unit, integration, doc tests)
+test:
+    cargo test --workspace
+
+# Format check and clippy with warnings denied, as CI does
+lint:
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Build the docs with warnings denied, as CI does
+doc:
+    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+
+# Run the demo batch
+demo:
+    cargo run --release --example demo
+
+# Run the benchmarks: the interleaved ratio harness, then the criterion benches
+bench:
+    cargo bench -p actix-taskgroup --bench ratios
+    cargo bench -p actix-taskgroup --bench group_vs_raw
