@@ -47,7 +47,9 @@ async fn main() -> anyhow::Result<()> {
         let at = start.elapsed().as_millis();
         let name = child.name().unwrap_or("?");
         match child.outcome() {
-            Outcome::Completed(pages) => println!("{at:>5} ms  {name:<12} completed: {pages} pages"),
+            Outcome::Completed(pages) => {
+                println!("{at:>5} ms  {name:<12} completed: {pages} pages")
+            }
             Outcome::Failed(cause) => {
                 println!("{at:>5} ms  {name:<12} FAILED: {cause:#}");
                 failures.push(name.to_owned());
@@ -57,7 +59,10 @@ async fn main() -> anyhow::Result<()> {
             other => println!("{at:>5} ms  {name:<12} {other:?}"),
         }
     }
-    println!("\nevery child has stopped after {} ms", start.elapsed().as_millis());
+    println!(
+        "\nevery child has stopped after {} ms",
+        start.elapsed().as_millis()
+    );
 
     // Again through `join`, with the failure deeper down: a child of the nested group fails.
     // The error is one tree: the outer failure keeps the inner group's error.

@@ -44,6 +44,9 @@ impl fmt::Display for ChildId {
 }
 
 /// A child future with its error turned into `anyhow::Error`.
+// Not an `async fn`: that would capture `E` in the returned future and so demand
+// `E: 'static` from every caller of `spawn`, a bound the children do not need.
+#[allow(clippy::manual_async_fn)]
 pub(crate) fn into_child<T, E>(
     future: impl Future<Output = Result<T, E>> + 'static,
 ) -> impl Future<Output = anyhow::Result<T>> + 'static

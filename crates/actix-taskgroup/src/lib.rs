@@ -84,3 +84,8 @@ pub use outcome::Outcome;
 pub use outcomes::Outcomes;
 pub use policy::Policy;
 pub use report::{ChildReport, GroupReport};
+
+/// The README's example, compiled and run as a doc test so that it cannot go stale.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
