@@ -8,6 +8,10 @@ use std::time::Duration;
 
 /// Runs `test` inside an actix `System` whose tokio clock is paused: sleeps complete as soon
 /// as every task is idle, and `tokio::time::Instant` measures the virtual time exactly.
+///
+/// A test whose rule is broken may wait forever (a child that should have been cancelled
+/// never ends); the watchdog turns that into a failure after a day of virtual time, which
+/// passes in an instant of real time.
 pub fn run_paused<F: Future>(test: F) -> F::Output {
     actix_rt::System::with_tokio_rt(|| {
         tokio::runtime::Builder::new_current_thread()
@@ -16,7 +20,11 @@ pub fn run_paused<F: Future>(test: F) -> F::Output {
             .build()
             .expect("a current-thread runtime")
     })
-    .block_on(test)
+    .block_on(async {
+        tokio::time::timeout(Duration::from_secs(24 * 3600), test)
+            .await
+            .expect("the test did not finish within a day of virtual time")
+    })
 }
 
 /// Counts how many of the values it hands out have been dropped.
