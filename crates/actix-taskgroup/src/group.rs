@@ -190,7 +190,8 @@ impl<T: 'static> TaskGroup<T> {
     }
 
     /// Waits for the group, yielding each child's outcome as the child ends (completion order);
-    /// the stream ends when every child has ended.
+    /// the stream ends when every child has ended. Children that had already ended when the
+    /// stream was created come first, in spawn order.
     ///
     /// ```
     /// use actix_taskgroup::TaskGroup;

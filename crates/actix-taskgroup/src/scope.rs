@@ -45,12 +45,6 @@ enum Phase {
     Finished,
 }
 
-struct Slot<T> {
-    name: Option<Name>,
-    /// `None` while the child runs, and again once a stream has handed the outcome out.
-    outcome: Option<Outcome<T>>,
-}
-
 struct State<T> {
     phase: Phase,
     /// Set when the group stops before its children are all done.
@@ -59,15 +53,20 @@ struct State<T> {
     joining: bool,
     /// Set by `outcomes()`: wake the waiter at every child's end, not only at the group's.
     streaming: bool,
-    /// One per spawned child, indexed by `ChildId` (R4: reports come out in spawn order).
-    slots: Vec<Slot<T>>,
+    /// One per spawned child, indexed by `ChildId` (R4: reports come out in spawn order);
+    /// `None` while the child runs, and again once a stream has handed the outcome out.
+    outcomes: Vec<Option<Outcome<T>>>,
+    /// Names by `ChildId`, filled only up to the last named child, so that the large groups
+    /// of unnamed children pay nothing for names.
+    names: Vec<Option<Name>>,
     /// Children spawned since the driver last ran; it moves them into `running`.
     incoming: Vec<ChildTask<T>>,
     /// Children accepted and not yet ended (incoming or running).
     live: usize,
     /// Every failure in the order it happened (R3).
     failures: Vec<ChildFailure>,
-    /// Ids of ended children not yet handed out by a stream, in completion order.
+    /// Ids of ended children for the stream to hand out: those that ended before the stream
+    /// began in spawn order, then the rest in completion order.
     completed_order: Vec<ChildId>,
     stream_cursor: usize,
     driver_started: bool,
@@ -114,7 +113,8 @@ impl<T> Scope<T> {
                 stop_cause: None,
                 joining: false,
                 streaming: false,
-                slots: Vec::new(),
+                outcomes: Vec::new(),
+                names: Vec::new(),
                 incoming: Vec::new(),
                 live: 0,
                 failures: Vec::new(),
@@ -192,19 +192,18 @@ impl<T> Scope<T> {
                 )),
                 _ => None,
             };
-            if let Some(slot) = state.slots.get_mut(id.index()) {
-                if let Some((kind, cause)) = failure.as_ref() {
-                    state.failures.push(ChildFailure::new(
-                        id,
-                        slot.name.clone(),
-                        *kind,
-                        Arc::clone(cause),
-                    ));
-                }
-                slot.outcome = Some(outcome);
+            if let Some((kind, cause)) = failure.as_ref() {
+                let name = state.names.get(id.index()).cloned().flatten();
+                let failure = ChildFailure::new(id, name, *kind, Arc::clone(cause));
+                state.failures.push(failure);
             }
-            state.completed_order.push(id);
+            if let Some(slot) = state.outcomes.get_mut(id.index()) {
+                *slot = Some(outcome);
+            }
+            // Kept only for a stream: a join has no use for it, and measured, the extra buffer
+            // per group cost ~15% of a trivial child's whole cost (docs/PERFORMANCE.md).
             if state.streaming {
+                state.completed_order.push(id);
                 wake(&mut state.waiter);
             }
             let stop_group =
@@ -222,8 +221,15 @@ impl<T> Scope<T> {
     /// From now on the group finishes as soon as no child is left (R1).
     pub(crate) fn begin_join(&self, streaming: bool) {
         let mut state = self.state.borrow_mut();
+        let state = &mut *state;
         state.joining = true;
-        state.streaming |= streaming;
+        if streaming && !state.streaming {
+            state.streaming = true;
+            let ended = state.outcomes.iter().enumerate();
+            let ended = ended.filter(|(_, outcome)| outcome.is_some());
+            let ended = ended.map(|(index, _)| ChildId::new(index));
+            state.completed_order.extend(ended);
+        }
         state.maybe_finish();
     }
 
@@ -242,10 +248,9 @@ impl<T> Scope<T> {
         let state = &mut *state;
         while let Some(&id) = state.completed_order.get(state.stream_cursor) {
             state.stream_cursor += 1;
-            if let Some(slot) = state.slots.get_mut(id.index())
-                && let Some(outcome) = slot.outcome.take()
-            {
-                return Poll::Ready(Some(ChildReport::new(id, slot.name.take(), outcome)));
+            if let Some(outcome) = state.outcomes.get_mut(id.index()).and_then(Option::take) {
+                let name = state.names.get_mut(id.index()).and_then(Option::take);
+                return Poll::Ready(Some(ChildReport::new(id, name, outcome)));
             }
         }
         if state.phase == Phase::Finished {
@@ -274,9 +279,9 @@ impl<T> Scope<T> {
         if let Some(error) = self.take_error(&mut state) {
             return Err(error);
         }
-        Ok(mem::take(&mut state.slots)
+        Ok(mem::take(&mut state.outcomes)
             .into_iter()
-            .filter_map(|slot| slot.outcome.and_then(Outcome::into_value))
+            .filter_map(|outcome| outcome.and_then(Outcome::into_value))
             .collect())
     }
 
@@ -284,13 +289,14 @@ impl<T> Scope<T> {
     pub(crate) fn take_report(&self) -> GroupReport<T> {
         let mut state = self.state.borrow_mut();
         let error = self.take_error(&mut state);
-        let children = mem::take(&mut state.slots)
+        let mut names = mem::take(&mut state.names).into_iter();
+        let children = mem::take(&mut state.outcomes)
             .into_iter()
             .enumerate()
-            .map(|(index, slot)| {
+            .map(|(index, outcome)| {
                 // An outcome is missing only if a stream already handed it out.
-                let outcome = slot.outcome.unwrap_or(Outcome::Cancelled);
-                ChildReport::new(ChildId::new(index), slot.name, outcome)
+                let outcome = outcome.unwrap_or(Outcome::Cancelled);
+                ChildReport::new(ChildId::new(index), names.next().flatten(), outcome)
             })
             .collect();
         GroupReport::new(children, error)
@@ -314,12 +320,13 @@ impl<T: 'static> Scope<T> {
             Phase::Stopping => return Err(SpawnError::ShuttingDown),
             Phase::Finished => return Err(SpawnError::Closed),
         }
-        let id = ChildId::new(state.slots.len());
+        let id = ChildId::new(state.outcomes.len());
         let future: BoxedChild<T> = Box::pin(future);
-        state.slots.push(Slot {
-            name,
-            outcome: None,
-        });
+        state.outcomes.push(None);
+        if let Some(name) = name {
+            state.names.resize(id.index(), None);
+            state.names.push(Some(name));
+        }
         let child = ChildTask::new(id, future);
         // Straight into the running set unless the driver is polling it right now (a child
         // spawning a sibling); then the driver takes it from `incoming` when its poll returns.

@@ -278,3 +278,20 @@ async fn a_hundred_thousand_trivial_children_complete() {
     assert_eq!(values.len(), 100_000);
     assert!(values.iter().copied().eq(0..100_000));
 }
+
+#[test]
+fn a_stream_begun_late_yields_the_children_that_already_ended_first() {
+    run_paused(async {
+        let group = TaskGroup::new();
+        group.spawn(after(20, "second to end")).unwrap();
+        group.spawn(after(10, "first to end")).unwrap();
+        group.spawn(after(50, "still running")).unwrap();
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let values: Vec<&str> = group
+            .outcomes()
+            .filter_map(|child| async move { child.into_outcome().into_value() })
+            .collect()
+            .await;
+        assert_eq!(values, ["second to end", "first to end", "still running"]);
+    });
+}
