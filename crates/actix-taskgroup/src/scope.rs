@@ -279,6 +279,8 @@ impl<T> Scope<T> {
         if let Some(error) = self.take_error(&mut state) {
             return Err(error);
         }
+        // `into_iter().filter_map().collect()` reuses the outcomes' buffer for the values (the
+        // standard library collects in place); a fresh `with_capacity` buffer measured slower.
         Ok(mem::take(&mut state.outcomes)
             .into_iter()
             .filter_map(|outcome| outcome.and_then(Outcome::into_value))
