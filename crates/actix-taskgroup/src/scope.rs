@@ -174,48 +174,47 @@ impl<T> Scope<T> {
         running.clear();
     }
 
-    /// Records how a child ended and applies the policy (R2).
-    fn record(&self, id: ChildId, outcome: Outcome<T>) {
-        let stop_group = {
-            let mut state = self.state.borrow_mut();
-            let state = &mut *state;
-            state.live -= 1;
-            let failure = match &outcome {
-                Outcome::Failed(cause) => Some((FailureKind::Failed, Arc::clone(cause))),
-                Outcome::Panicked(message) => Some((
-                    FailureKind::Panicked,
-                    Arc::new(anyhow::Error::msg(message.clone())),
-                )),
-                Outcome::TimedOut => Some((
-                    FailureKind::TimedOut,
-                    Arc::new(anyhow::Error::msg("timed out")),
-                )),
-                _ => None,
-            };
-            if let Some((kind, cause)) = failure.as_ref() {
-                let name = state.names.get(id.index()).cloned().flatten();
-                let failure = ChildFailure::new(id, name, *kind, Arc::clone(cause));
-                state.failures.push(failure);
-            }
-            if let Some(slot) = state.outcomes.get_mut(id.index()) {
-                *slot = Some(outcome);
-            }
-            // Kept only for a stream: a join has no use for it, and measured, the extra buffer
-            // per group cost ~15% of a trivial child's whole cost (docs/PERFORMANCE.md).
-            if state.streaming {
-                state.completed_order.push(id);
-                wake(&mut state.waiter);
-            }
-            let stop_group =
-                failure.is_some() && self.policy == Policy::FailFast && state.phase == Phase::Open;
-            if !stop_group {
-                state.maybe_finish();
-            }
-            stop_group
+    /// Records how a child ended and applies the policy (R2). Returns whether the driver can
+    /// go straight on polling: the group is still open and no child is waiting to be moved in.
+    fn record(&self, id: ChildId, outcome: Outcome<T>) -> bool {
+        let mut guard = self.state.borrow_mut();
+        let state = &mut *guard;
+        state.live -= 1;
+        let failure = match &outcome {
+            Outcome::Failed(cause) => Some((FailureKind::Failed, Arc::clone(cause))),
+            Outcome::Panicked(message) => Some((
+                FailureKind::Panicked,
+                Arc::new(anyhow::Error::msg(message.clone())),
+            )),
+            Outcome::TimedOut => Some((
+                FailureKind::TimedOut,
+                Arc::new(anyhow::Error::msg("timed out")),
+            )),
+            _ => None,
         };
-        if stop_group {
-            self.stop(GroupErrorKind::Failed);
+        let failed = failure.is_some();
+        if let Some((kind, cause)) = failure {
+            let name = state.names.get(id.index()).cloned().flatten();
+            state
+                .failures
+                .push(ChildFailure::new(id, name, kind, cause));
         }
+        if let Some(slot) = state.outcomes.get_mut(id.index()) {
+            *slot = Some(outcome);
+        }
+        // Kept only for a stream: a join has no use for it, and measured, the extra buffer
+        // per group cost ~15% of a trivial child's whole cost (docs/PERFORMANCE.md).
+        if state.streaming {
+            state.completed_order.push(id);
+            wake(&mut state.waiter);
+        }
+        if failed && self.policy == Policy::FailFast && state.phase == Phase::Open {
+            drop(guard);
+            self.stop(GroupErrorKind::Failed);
+            return false;
+        }
+        state.maybe_finish();
+        state.phase == Phase::Open && state.incoming.is_empty()
     }
 
     /// From now on the group finishes as soon as no child is left (R1).
@@ -375,15 +374,22 @@ impl<T: 'static> Future for Driver<T> {
                 scope.state.borrow_mut().maybe_finish();
                 continue;
             };
-            let next = {
-                let mut running = scope.running.borrow_mut();
-                for child in incoming {
-                    running.push(child);
+            let mut running = scope.running.borrow_mut();
+            running.extend(incoming);
+            // Children are polled back to back while nothing but their own ends happens; a
+            // spawn or a stop (seen by `record`) sends the driver round the outer loop.
+            let all_pending = loop {
+                match running.poll_next_unpin(cx) {
+                    Poll::Ready(Some((id, outcome))) => {
+                        if !scope.record(id, outcome) {
+                            break false;
+                        }
+                    }
+                    Poll::Ready(None) | Poll::Pending => break true,
                 }
-                running.poll_next_unpin(cx)
             };
-            if let Poll::Ready(Some((id, outcome))) = next {
-                scope.record(id, outcome);
+            drop(running);
+            if !all_pending {
                 continue;
             }
             // Every child is pending (or none is left). Sleep unless a child spawned a sibling
