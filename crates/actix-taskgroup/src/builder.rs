@@ -4,7 +4,9 @@ use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
-use crate::scope::Scope;
+use std::time::Duration;
+
+use crate::scope::{Scope, ScopeConfig};
 use crate::{Policy, TaskGroup};
 
 /// Builds a [`TaskGroup`] with a name or a [`Policy`].
@@ -47,7 +49,13 @@ impl<T: 'static> TaskGroupBuilder<T> {
 
     /// Builds the group. Nothing runs until the first child is spawned.
     pub fn build(self) -> TaskGroup<T> {
-        TaskGroup::from_scope(Scope::new(self.name, self.policy))
+        TaskGroup::from_scope(Scope::new(ScopeConfig {
+            name: self.name,
+            policy: self.policy,
+            // A `TaskGroup`'s children are futures, dropped at once when asked to stop.
+            grace: Duration::ZERO,
+            timed: false,
+        }))
     }
 }
 

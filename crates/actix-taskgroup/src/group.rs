@@ -93,12 +93,12 @@ impl<T: 'static> TaskGroup<T> {
 
     /// The group's name, if it was given one.
     pub fn name(&self) -> Option<&str> {
-        self.scope.name()
+        self.scope.config().name.as_deref()
     }
 
     /// The group's policy.
     pub fn policy(&self) -> Policy {
-        self.scope.policy()
+        self.scope.config().policy
     }
 
     /// Spawns a child; it starts running at once, on this group's driver task.
@@ -254,8 +254,8 @@ impl<T> Drop for TaskGroup<T> {
 impl<T> fmt::Debug for TaskGroup<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskGroup")
-            .field("name", &self.scope.name())
-            .field("policy", &self.scope.policy())
+            .field("name", &self.scope.config().name.as_deref())
+            .field("policy", &self.scope.config().policy)
             .finish_non_exhaustive()
     }
 }

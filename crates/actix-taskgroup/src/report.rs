@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 
+use tokio::time::Instant;
+
 use crate::{ChildId, GroupError, Outcome};
 
 /// One child's entry in a report: its id, name and outcome.
@@ -13,11 +15,36 @@ pub struct ChildReport<T> {
     id: ChildId,
     name: Option<Cow<'static, str>>,
     outcome: Outcome<T>,
+    started_at: Option<Instant>,
+    stopped_at: Option<Instant>,
 }
 
 impl<T> ChildReport<T> {
     pub(crate) fn new(id: ChildId, name: Option<Cow<'static, str>>, outcome: Outcome<T>) -> Self {
-        ChildReport { id, name, outcome }
+        ChildReport {
+            id,
+            name,
+            outcome,
+            started_at: None,
+            stopped_at: None,
+        }
+    }
+
+    pub(crate) fn with_times(mut self, started: Instant, stopped: Option<Instant>) -> Self {
+        self.started_at = Some(started);
+        self.stopped_at = stopped;
+        self
+    }
+
+    /// When the child was spawned, if its group keeps times (a supervisor does; a
+    /// [`TaskGroup`](crate::TaskGroup) does not, to save a clock read per child).
+    pub fn started_at(&self) -> Option<Instant> {
+        self.started_at
+    }
+
+    /// When the child was seen to stop, if its group keeps times.
+    pub fn stopped_at(&self) -> Option<Instant> {
+        self.stopped_at
     }
 
     /// The child's id in its group.
@@ -47,6 +74,8 @@ impl<T: Clone> Clone for ChildReport<T> {
             id: self.id,
             name: self.name.clone(),
             outcome: self.outcome.clone(),
+            started_at: self.started_at,
+            stopped_at: self.stopped_at,
         }
     }
 }

@@ -4,21 +4,32 @@
 //! polls every child in one `FuturesUnordered`: one runtime task per group, not per child, so
 //! each child event costs O(1) and no spawn/join of a runtime task (R11). The children live
 //! here, beside the state, rather than inside the driver, so that cancelling or dropping the
-//! group drops them at once, without waiting for the driver to be scheduled (R6).
+//! group reaches them at once, without waiting for the driver to be scheduled (R6).
+//!
+//! Stopping is two-phase (R2): every child is asked to stop, in reverse start order; a future
+//! cannot stop by itself and is dropped there and then, an actor runs its `stopping()` and
+//! `stopped()`. Whoever is still running when the grace period ends is dropped, except nested
+//! groups, which stop their own children first.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::cmp::Reverse;
+use std::collections::HashMap;
 use std::future::Future;
 use std::mem;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
+use tokio::time::{Instant, Sleep};
 
 use crate::child::{BoxedChild, ChildTask};
+use crate::panic::panic_message;
 use crate::{
     ChildFailure, ChildId, ChildReport, FailureKind, GroupError, GroupErrorKind, GroupReport,
     Outcome, Policy, SpawnError,
@@ -26,11 +37,22 @@ use crate::{
 
 pub(crate) type Name = Cow<'static, str>;
 
+/// A group's settings, fixed when it is built.
+#[derive(Debug, Clone)]
+pub(crate) struct ScopeConfig {
+    pub(crate) name: Option<Name>,
+    pub(crate) policy: Policy,
+    /// How long a child asked to stop may take before it is dropped.
+    pub(crate) grace: Duration,
+    /// Whether to note when each child started and stopped (a clock read per child: the
+    /// supervisor's reports carry the times; a `TaskGroup` does without).
+    pub(crate) timed: bool,
+}
+
 pub(crate) struct Scope<T> {
-    name: Option<Name>,
-    policy: Policy,
+    config: ScopeConfig,
     state: RefCell<State<T>>,
-    /// Borrowed mutably only by the driver while it polls, and by `cancel_children`; a child
+    /// Borrowed mutably only by the driver while it polls, and by the stop steps; a child
     /// that spawns or cancels during its poll touches `state`, never this.
     running: RefCell<FuturesUnordered<ChildTask<T>>>,
 }
@@ -39,10 +61,21 @@ pub(crate) struct Scope<T> {
 enum Phase {
     /// Taking new children.
     Open,
-    /// A failure (fail-fast) or a cancel is stopping the children; spawns are refused.
+    /// A failure (fail-fast) or a cancel asked the group to stop; the children have not been
+    /// told yet (the driver was busy polling them). Spawns are refused.
+    StopRequested,
+    /// Every child has been asked to stop; waiting for them, then for the grace deadline.
+    /// Spawns are refused.
     Stopping,
     /// Every child has stopped and the result is ready; spawns are refused.
     Finished,
+}
+
+/// When a child started and stopped, for timed groups.
+#[derive(Debug, Clone, Copy)]
+struct ChildTimes {
+    started: Instant,
+    stopped: Option<Instant>,
 }
 
 struct State<T> {
@@ -59,7 +92,11 @@ struct State<T> {
     /// Names by `ChildId`, filled only up to the last named child, so that the large groups
     /// of unnamed children pay nothing for names.
     names: Vec<Option<Name>>,
-    /// Children spawned since the driver last ran; it moves them into `running`.
+    /// Start and stop times by `ChildId`, for timed groups only.
+    times: Vec<ChildTimes>,
+    /// What running actor children reported before stopping, by `ChildId` index.
+    reports: HashMap<usize, Outcome<T>>,
+    /// Children spawned while the driver was polling; it moves them into `running`.
     incoming: Vec<ChildTask<T>>,
     /// Children accepted and not yet ended (incoming or running).
     live: usize,
@@ -69,23 +106,42 @@ struct State<T> {
     /// began in spawn order, then the rest in completion order.
     completed_order: Vec<ChildId>,
     stream_cursor: usize,
+    /// When the children still stopping will be dropped.
+    grace_deadline: Option<Instant>,
+    /// Set when every child must be dropped now, nested groups included.
+    force_all: bool,
     driver_started: bool,
     driver_waker: Option<Waker>,
-    /// The join future or stream waiting on this group.
-    waiter: Option<Waker>,
+    /// The join futures, streams or supervisors waiting on this group.
+    waiters: Vec<Waker>,
 }
 
 impl<T> State<T> {
     fn maybe_finish(&mut self) {
         let done = match self.phase {
             Phase::Open => self.joining && self.live == 0,
-            Phase::Stopping => self.live == 0,
+            Phase::StopRequested | Phase::Stopping => self.live == 0,
             Phase::Finished => false,
         };
         if done {
             self.phase = Phase::Finished;
-            wake(&mut self.waiter);
+            self.grace_deadline = None;
+            for waker in self.waiters.drain(..) {
+                waker.wake();
+            }
             wake(&mut self.driver_waker);
+        }
+    }
+
+    fn wake_waiters(&mut self) {
+        for waker in &self.waiters {
+            waker.wake_by_ref();
+        }
+    }
+
+    fn register_waiter(&mut self, cx: &Context<'_>) {
+        if !self.waiters.iter().any(|waker| waker.will_wake(cx.waker())) {
+            self.waiters.push(cx.waker().clone());
         }
     }
 }
@@ -104,10 +160,9 @@ fn register(slot: &mut Option<Waker>, cx: &Context<'_>) {
 }
 
 impl<T> Scope<T> {
-    pub(crate) fn new(name: Option<Name>, policy: Policy) -> Rc<Self> {
+    pub(crate) fn new(config: ScopeConfig) -> Rc<Self> {
         Rc::new(Scope {
-            name,
-            policy,
+            config,
             state: RefCell::new(State {
                 phase: Phase::Open,
                 stop_cause: None,
@@ -115,71 +170,129 @@ impl<T> Scope<T> {
                 streaming: false,
                 outcomes: Vec::new(),
                 names: Vec::new(),
+                times: Vec::new(),
+                reports: HashMap::new(),
                 incoming: Vec::new(),
                 live: 0,
                 failures: Vec::new(),
                 completed_order: Vec::new(),
                 stream_cursor: 0,
+                grace_deadline: None,
+                force_all: false,
                 driver_started: false,
                 driver_waker: None,
-                waiter: None,
+                waiters: Vec::new(),
             }),
             running: RefCell::new(FuturesUnordered::new()),
         })
     }
 
-    pub(crate) fn name(&self) -> Option<&str> {
-        self.name.as_deref()
+    pub(crate) fn config(&self) -> &ScopeConfig {
+        &self.config
     }
 
-    pub(crate) fn policy(&self) -> Policy {
-        self.policy
+    /// Whether the group has stopped taking children.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.state.borrow().phase != Phase::Open
     }
 
-    /// Stops the group (R2, R6): refuses new children and cancels every running one, at once
-    /// when possible, else as soon as the driver's current poll returns.
+    /// Whether every child has stopped and the result is ready.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.state.borrow().phase == Phase::Finished
+    }
+
+    /// Stops the group gracefully (R2, R6): refuses new children and asks every running one
+    /// to stop, at once when possible, else as soon as the driver's current poll returns.
     pub(crate) fn stop(&self, cause: GroupErrorKind) {
         {
             let mut state = self.state.borrow_mut();
             if state.phase != Phase::Open {
                 return;
             }
-            state.phase = Phase::Stopping;
+            state.phase = Phase::StopRequested;
             state.stop_cause = Some(cause);
             wake(&mut state.driver_waker);
         }
-        self.cancel_children();
+        self.ask_children_to_stop();
         self.state.borrow_mut().maybe_finish();
     }
 
-    /// Drops every child still running or waiting to start, each under `catch_unwind`, and
-    /// records it as cancelled (or panicked, if its destructor panicked: R3 keeps failures that
-    /// happen while cancelling). Does nothing while the driver is polling; it calls this again
-    /// when its poll returns.
-    fn cancel_children(&self) {
+    /// Stops the group now: every child is dropped, nested groups included. For owners that
+    /// are themselves being dropped and so cannot wait.
+    pub(crate) fn force_stop(&self) {
+        self.stop(GroupErrorKind::Cancelled);
+        self.state.borrow_mut().force_all = true;
+        self.drop_children(true);
+        self.state.borrow_mut().maybe_finish();
+    }
+
+    /// The first step of the stop: tells every child, newest first, to stop. Futures are
+    /// dropped there and then; actors begin their graceful stop and the grace clock starts.
+    /// Does nothing while the driver is polling; it calls this again when its poll returns.
+    fn ask_children_to_stop(&self) {
         let Ok(mut running) = self.running.try_borrow_mut() else {
             return;
         };
-        // Dropped with no borrow of `state` held: a child's destructor may call into the
-        // group (spawn, cancel) and must get an answer, not a borrow panic.
+        let incoming = {
+            let mut state = self.state.borrow_mut();
+            if state.phase != Phase::StopRequested {
+                return;
+            }
+            state.phase = Phase::Stopping;
+            mem::take(&mut state.incoming)
+        };
+        running.extend(incoming);
+        // Shutdown order: newest first, all in this one tick (DESIGN §6).
+        let mut children: Vec<&mut ChildTask<T>> = running.iter_mut().collect();
+        children.sort_unstable_by_key(|child| Reverse(child.id()));
+        // Dropped children run user destructors, which may call into the group (spawn,
+        // cancel): no borrow of `state` is held across them.
+        for child in children {
+            if let Some(outcome) = child.ask_to_stop() {
+                self.record(child.id(), outcome);
+            }
+        }
+        let mut state = self.state.borrow_mut();
+        if state.live > 0 {
+            state.grace_deadline = Some(Instant::now() + self.config.grace);
+            wake(&mut state.driver_waker);
+        }
+    }
+
+    /// The last step of the stop: drops every child still running (`all`), or every one but
+    /// the nested groups (at the grace deadline). Records each as cancelled, or panicked if
+    /// its destructor panicked (R3 keeps failures that happen while stopping).
+    fn drop_children(&self, all: bool) {
+        let Ok(mut running) = self.running.try_borrow_mut() else {
+            return;
+        };
         let incoming = mem::take(&mut self.state.borrow_mut().incoming);
-        for mut child in incoming {
-            let outcome = child.cancel();
-            self.record(child.id(), outcome);
-        }
+        running.extend(incoming);
         for child in running.iter_mut() {
-            let outcome = child.cancel();
-            self.record(child.id(), outcome);
+            if all || child.is_forceable() {
+                if let Some(outcome) = child.cancel() {
+                    self.record(child.id(), outcome);
+                }
+            }
         }
-        running.clear();
+        if all {
+            running.clear();
+        }
     }
 
     /// Records how a child ended and applies the policy (R2). Returns whether the driver can
-    /// go straight on polling: the group is still open and no child is waiting to be moved in.
-    fn record(&self, id: ChildId, outcome: Outcome<T>) -> bool {
+    /// go straight on polling: no stop step is due and no child is waiting to be moved in.
+    fn record(&self, id: ChildId, mut outcome: Outcome<T>) -> bool {
         let mut guard = self.state.borrow_mut();
         let state = &mut *guard;
         state.live -= 1;
+        // An actor child's own report stands, unless its end was itself a panic.
+        if !state.reports.is_empty()
+            && let Some(reported) = state.reports.remove(&id.index())
+            && !matches!(outcome, Outcome::Panicked(_))
+        {
+            outcome = reported;
+        }
         let failure = match &outcome {
             Outcome::Failed(cause) => Some((FailureKind::Failed, Arc::clone(cause))),
             Outcome::Panicked(message) => Some((
@@ -202,19 +315,31 @@ impl<T> Scope<T> {
         if let Some(slot) = state.outcomes.get_mut(id.index()) {
             *slot = Some(outcome);
         }
+        if let Some(times) = state.times.get_mut(id.index()) {
+            times.stopped = Some(Instant::now());
+        }
         // Kept only for a stream: a join has no use for it, and measured, the extra buffer
         // per group cost ~15% of a trivial child's whole cost (docs/PERFORMANCE.md).
         if state.streaming {
             state.completed_order.push(id);
-            wake(&mut state.waiter);
+            state.wake_waiters();
         }
-        if failed && self.policy == Policy::FailFast && state.phase == Phase::Open {
+        if failed && self.config.policy == Policy::FailFast && state.phase == Phase::Open {
             drop(guard);
             self.stop(GroupErrorKind::Failed);
             return false;
         }
         state.maybe_finish();
-        state.phase == Phase::Open && state.incoming.is_empty()
+        matches!(state.phase, Phase::Open | Phase::Stopping) && state.incoming.is_empty()
+    }
+
+    /// Keeps what a running actor child reported, to be its outcome when it stops.
+    pub(crate) fn report(&self, id: ChildId, outcome: Outcome<T>) {
+        let mut state = self.state.borrow_mut();
+        let running = matches!(state.outcomes.get(id.index()), Some(None));
+        if running && state.phase != Phase::Finished {
+            state.reports.insert(id.index(), outcome);
+        }
     }
 
     /// From now on the group finishes as soon as no child is left (R1).
@@ -237,7 +362,7 @@ impl<T> Scope<T> {
         if state.phase == Phase::Finished {
             return Poll::Ready(());
         }
-        register(&mut state.waiter, cx);
+        state.register_waiter(cx);
         Poll::Pending
     }
 
@@ -249,13 +374,14 @@ impl<T> Scope<T> {
             state.stream_cursor += 1;
             if let Some(outcome) = state.outcomes.get_mut(id.index()).and_then(Option::take) {
                 let name = state.names.get_mut(id.index()).and_then(Option::take);
-                return Poll::Ready(Some(ChildReport::new(id, name, outcome)));
+                let times = state.times.get(id.index());
+                return Poll::Ready(Some(child_report(id, name, outcome, times)));
             }
         }
         if state.phase == Phase::Finished {
             return Poll::Ready(None);
         }
-        register(&mut state.waiter, cx);
+        state.register_waiter(cx);
         Poll::Pending
     }
 
@@ -265,7 +391,7 @@ impl<T> Scope<T> {
             .stop_cause
             .or_else(|| (!state.failures.is_empty()).then_some(GroupErrorKind::Failed))?;
         Some(GroupError::new(
-            self.name.clone(),
+            self.config.name.clone(),
             kind,
             mem::take(&mut state.failures),
         ))
@@ -291,22 +417,108 @@ impl<T> Scope<T> {
         let mut state = self.state.borrow_mut();
         let error = self.take_error(&mut state);
         let mut names = mem::take(&mut state.names).into_iter();
+        let times = mem::take(&mut state.times);
         let children = mem::take(&mut state.outcomes)
             .into_iter()
             .enumerate()
             .map(|(index, outcome)| {
                 // An outcome is missing only if a stream already handed it out.
                 let outcome = outcome.unwrap_or(Outcome::Cancelled);
-                ChildReport::new(ChildId::new(index), names.next().flatten(), outcome)
+                let name = names.next().flatten();
+                child_report(ChildId::new(index), name, outcome, times.get(index))
             })
             .collect();
         GroupReport::new(children, error)
     }
 }
 
+fn child_report<T>(
+    id: ChildId,
+    name: Option<Name>,
+    outcome: Outcome<T>,
+    times: Option<&ChildTimes>,
+) -> ChildReport<T> {
+    let mut report = ChildReport::new(id, name, outcome);
+    if let Some(times) = times {
+        report = report.with_times(times.started, times.stopped);
+    }
+    report
+}
+
 impl<T: 'static> Scope<T> {
-    /// Accepts a child (R7) and makes sure the driver will poll it. The future is boxed only
-    /// once the group has said yes, so a refused future is dropped without being polled.
+    /// Accepts a child (R7) and makes sure the driver will poll it. `make` builds the child
+    /// only once the group has said yes, so a refused future is dropped without being polled
+    /// and a refused actor is never built. It runs with no borrow held: an actor factory is
+    /// user code and may call into the group.
+    pub(crate) fn spawn_with(
+        self: &Rc<Self>,
+        name: Option<Name>,
+        make: impl FnOnce(ChildId) -> BoxedChild<T>,
+    ) -> Result<ChildId, SpawnError> {
+        let id = {
+            let mut state = self.state.borrow_mut();
+            match state.phase {
+                Phase::Open => {}
+                Phase::StopRequested | Phase::Stopping => return Err(SpawnError::ShuttingDown),
+                Phase::Finished => return Err(SpawnError::Closed),
+            }
+            let id = ChildId::new(state.outcomes.len());
+            state.outcomes.push(None);
+            if let Some(name) = name {
+                state.names.resize(id.index(), None);
+                state.names.push(Some(name));
+            }
+            if self.config.timed {
+                let started = Instant::now();
+                state.times.push(ChildTimes {
+                    started,
+                    stopped: None,
+                });
+            }
+            state.live += 1;
+            id
+        };
+        let body = match catch_unwind(AssertUnwindSafe(|| make(id))) {
+            Ok(body) => body,
+            Err(payload) => {
+                // A factory that panics is a child that panicked in its start (R5).
+                self.record(id, Outcome::Panicked(panic_message(&*payload)));
+                return Ok(id);
+            }
+        };
+        let mut child = ChildTask::new(id, body);
+        let mut state = self.state.borrow_mut();
+        if state.phase != Phase::Open {
+            // The group began stopping while the child was being built: it stops at once.
+            drop(state);
+            match child.ask_to_stop() {
+                Some(outcome) => {
+                    self.record(id, outcome);
+                }
+                None => self.state.borrow_mut().incoming.push(child),
+            }
+            return Ok(id);
+        }
+        // Straight into the running set unless the driver is polling it right now (a child
+        // spawning a sibling); then the driver takes it from `incoming` when its poll returns.
+        match self.running.try_borrow() {
+            Ok(running) => running.push(child),
+            Err(_) => state.incoming.push(child),
+        }
+        if state.driver_started {
+            wake(&mut state.driver_waker);
+        } else {
+            state.driver_started = true;
+            drop(state);
+            actix_rt::spawn(Driver {
+                scope: Rc::clone(self),
+                grace_timer: None,
+            });
+        }
+        Ok(id)
+    }
+
+    /// Accepts a future child.
     pub(crate) fn spawn<F>(
         self: &Rc<Self>,
         name: Option<Name>,
@@ -315,76 +527,58 @@ impl<T: 'static> Scope<T> {
     where
         F: Future<Output = anyhow::Result<T>> + 'static,
     {
-        let mut state = self.state.borrow_mut();
-        match state.phase {
-            Phase::Open => {}
-            Phase::Stopping => return Err(SpawnError::ShuttingDown),
-            Phase::Finished => return Err(SpawnError::Closed),
-        }
-        let id = ChildId::new(state.outcomes.len());
-        let future: BoxedChild<T> = Box::pin(future);
-        state.outcomes.push(None);
-        if let Some(name) = name {
-            state.names.resize(id.index(), None);
-            state.names.push(Some(name));
-        }
-        let child = ChildTask::new(id, future);
-        // Straight into the running set unless the driver is polling it right now (a child
-        // spawning a sibling); then the driver takes it from `incoming` when its poll returns.
-        match self.running.try_borrow() {
-            Ok(running) => running.push(child),
-            Err(_) => state.incoming.push(child),
-        }
-        state.live += 1;
-        if state.driver_started {
-            wake(&mut state.driver_waker);
-        } else {
-            state.driver_started = true;
-            drop(state);
-            actix_rt::spawn(Driver {
-                scope: Rc::clone(self),
-            });
-        }
-        Ok(id)
+        self.spawn_with(name, |_| Box::pin(future))
     }
 }
 
-/// The one runtime task of a group: moves new children into the running set, polls them, and
-/// records each one's end. It ends when the group has finished.
+/// The one runtime task of a group: moves new children into the running set, polls them,
+/// records each one's end, and runs the stop steps. It ends when the group has finished.
 struct Driver<T> {
     scope: Rc<Scope<T>>,
+    /// Armed while children are stopping: when it fires, they are dropped.
+    grace_timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl<T: 'static> Future for Driver<T> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let scope = &*self.scope;
+        let this = self.get_mut();
+        let scope = Rc::clone(&this.scope);
         loop {
-            let incoming = {
+            let (phase, force_all, incoming) = {
                 let mut state = scope.state.borrow_mut();
-                match state.phase {
-                    Phase::Finished => return Poll::Ready(()),
-                    Phase::Stopping => None,
-                    Phase::Open => Some(mem::take(&mut state.incoming)),
+                let incoming = mem::take(&mut state.incoming);
+                (state.phase, state.force_all, incoming)
+            };
+            match phase {
+                Phase::Finished => return Poll::Ready(()),
+                Phase::StopRequested => {
+                    scope.state.borrow_mut().incoming = incoming;
+                    scope.ask_children_to_stop();
+                    scope.state.borrow_mut().maybe_finish();
+                    continue;
                 }
-            };
-            let Some(incoming) = incoming else {
-                scope.cancel_children();
-                scope.state.borrow_mut().maybe_finish();
-                continue;
-            };
+                Phase::Stopping if force_all => {
+                    scope.state.borrow_mut().incoming = incoming;
+                    scope.drop_children(true);
+                    scope.state.borrow_mut().maybe_finish();
+                    continue;
+                }
+                Phase::Open | Phase::Stopping => {}
+            }
             let mut running = scope.running.borrow_mut();
             running.extend(incoming);
             // Children are polled back to back while nothing but their own ends happens; a
             // spawn or a stop (seen by `record`) sends the driver round the outer loop.
             let all_pending = loop {
                 match running.poll_next_unpin(cx) {
-                    Poll::Ready(Some((id, outcome))) => {
+                    Poll::Ready(Some(Some((id, outcome)))) => {
                         if !scope.record(id, outcome) {
                             break false;
                         }
                     }
+                    Poll::Ready(Some(None)) => {}
                     Poll::Ready(None) | Poll::Pending => break true,
                 }
             };
@@ -392,13 +586,39 @@ impl<T: 'static> Future for Driver<T> {
             if !all_pending {
                 continue;
             }
+            if this.poll_grace_timer(cx).is_ready() {
+                continue;
+            }
             // Every child is pending (or none is left). Sleep unless a child spawned a sibling
             // or stopped the group while it was being polled.
             let mut state = scope.state.borrow_mut();
-            if state.incoming.is_empty() && state.phase == Phase::Open {
+            if state.incoming.is_empty() && matches!(state.phase, Phase::Open | Phase::Stopping) {
                 register(&mut state.driver_waker, cx);
                 return Poll::Pending;
             }
         }
+    }
+}
+
+impl<T: 'static> Driver<T> {
+    /// Ready when the grace period has just ended and the children still stopping have been
+    /// dropped (nested groups excepted).
+    fn poll_grace_timer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let deadline = self.scope.state.borrow().grace_deadline;
+        let Some(deadline) = deadline else {
+            self.grace_timer = None;
+            return Poll::Pending;
+        };
+        let timer = self
+            .grace_timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if timer.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        self.grace_timer = None;
+        self.scope.state.borrow_mut().grace_deadline = None;
+        self.scope.drop_children(false);
+        self.scope.state.borrow_mut().maybe_finish();
+        Poll::Ready(())
     }
 }
