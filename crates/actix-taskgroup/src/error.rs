@@ -276,4 +276,8 @@ pub enum SpawnError {
     /// The group has finished (or been dropped) and takes no new children.
     #[error("the task group has finished and takes no new children")]
     Closed,
+    /// The factory that was to build an actor child panicked: the child was accepted and its
+    /// outcome is `Panicked`, but there is no address to return.
+    #[error("the child's factory panicked; the panic is the child's outcome")]
+    FactoryPanicked,
 }

@@ -8,8 +8,8 @@ use std::rc::Rc;
 use crate::child::into_child;
 use crate::scope::Scope;
 use crate::{
-    ChildId, GroupError, GroupErrorKind, GroupReport, Outcomes, Policy, SpawnError,
-    TaskGroupBuilder, TaskGroupHandle,
+    ChildId, GroupError, GroupErrorKind, GroupHandle, GroupReport, Outcomes, Policy, SpawnError,
+    TaskGroupBuilder,
 };
 
 /// A scope that owns the futures spawned in it: it runs them concurrently, waits for all of
@@ -148,8 +148,8 @@ impl<T: 'static> TaskGroup<T> {
 
     /// A cloneable handle that children (or anyone on this arbiter) can use to spawn into the
     /// group or cancel it. A handle does not keep the group alive.
-    pub fn handle(&self) -> TaskGroupHandle<T> {
-        TaskGroupHandle::new(Rc::downgrade(&self.scope))
+    pub fn handle(&self) -> GroupHandle<T> {
+        GroupHandle::new(Rc::downgrade(&self.scope))
     }
 
     /// Cancels the group (R6): refuses new children and drops every running one now. The

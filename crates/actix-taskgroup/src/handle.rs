@@ -1,19 +1,25 @@
-//! A cloneable handle to spawn into a running group.
+//! A cloneable handle to spawn into a running group, from the group's own arbiter.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::rc::Weak;
 
+use actix::{Actor, Addr, Context};
+
 use crate::child::into_child;
 use crate::scope::Scope;
-use crate::{ChildId, GroupErrorKind, SpawnError};
+use crate::{
+    ChildId, GroupErrorKind, GroupSupervisor, GroupSupervisorBuilder, Reporter, SpawnError,
+};
 
-/// A cloneable handle on a [`TaskGroup`](crate::TaskGroup): children use it to spawn siblings
-/// while the group runs, even while `join` waits (R7), or to cancel the group.
+/// A cloneable handle on a [`TaskGroup`](crate::TaskGroup) or a
+/// [`GroupSupervisor`](crate::GroupSupervisor), for code on the group's own arbiter: children
+/// use it to spawn siblings while the group runs, even while `join` waits (R7), or to cancel
+/// the group. It can spawn `!Send` futures and actors, which a message cannot carry.
 ///
 /// A handle does not keep the group alive: once the group is dropped or has finished,
-/// [`spawn`](TaskGroupHandle::spawn) returns [`SpawnError::Closed`].
+/// [`spawn`](GroupHandle::spawn) returns [`SpawnError::Closed`].
 ///
 /// ```
 /// use actix_taskgroup::TaskGroup;
@@ -29,13 +35,13 @@ use crate::{ChildId, GroupErrorKind, SpawnError};
 /// assert_eq!(group.join().await.unwrap(), [1, 2]);
 /// # });
 /// ```
-pub struct TaskGroupHandle<T> {
+pub struct GroupHandle<T> {
     scope: Weak<Scope<T>>,
 }
 
-impl<T: 'static> TaskGroupHandle<T> {
+impl<T: 'static> GroupHandle<T> {
     pub(crate) fn new(scope: Weak<Scope<T>>) -> Self {
-        TaskGroupHandle { scope }
+        GroupHandle { scope }
     }
 
     /// Spawns a child into the group, as [`TaskGroup::spawn`](crate::TaskGroup::spawn) does.
@@ -74,6 +80,38 @@ impl<T: 'static> TaskGroupHandle<T> {
         scope.spawn(name, into_child(future))
     }
 
+    /// Spawns an actor child: the group builds it with `factory` (given the child's
+    /// [`Reporter`]) in a context it owns and drives, and returns its address.
+    pub fn spawn_actor<A>(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        factory: impl FnOnce(Reporter<T>) -> A,
+    ) -> Result<Addr<A>, SpawnError>
+    where
+        A: Actor<Context = Context<A>>,
+        T: Default,
+    {
+        let scope = self.scope.upgrade().ok_or(SpawnError::Closed)?;
+        scope.spawn_actor(Some(name.into()), true, factory)
+    }
+
+    /// Spawns a nested group (R8), as
+    /// [`GroupSupervisorBuilder::child_group`](crate::GroupSupervisorBuilder::child_group)
+    /// does, and returns its address.
+    pub fn spawn_group<U>(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        group: GroupSupervisorBuilder<U>,
+        map: impl FnOnce(Vec<U>) -> T + 'static,
+    ) -> Result<Addr<GroupSupervisor<U>>, SpawnError>
+    where
+        U: Clone + 'static,
+        T: Default,
+    {
+        let scope = self.scope.upgrade().ok_or(SpawnError::Closed)?;
+        scope.spawn_group(Some(name.into()), group, map)
+    }
+
     /// Cancels the group, as [`TaskGroup::cancel`](crate::TaskGroup::cancel) does. A child
     /// that cancels its own group is cancelled with the others.
     pub fn cancel(&self) {
@@ -83,16 +121,16 @@ impl<T: 'static> TaskGroupHandle<T> {
     }
 }
 
-impl<T> Clone for TaskGroupHandle<T> {
+impl<T> Clone for GroupHandle<T> {
     fn clone(&self) -> Self {
-        TaskGroupHandle {
+        GroupHandle {
             scope: Weak::clone(&self.scope),
         }
     }
 }
 
-impl<T> fmt::Debug for TaskGroupHandle<T> {
+impl<T> fmt::Debug for GroupHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TaskGroupHandle").finish_non_exhaustive()
+        f.debug_struct("GroupHandle").finish_non_exhaustive()
     }
 }

@@ -43,7 +43,7 @@
 //!   message; the panic never unwinds into the group, the caller or the actix `System`.
 //! * **R6 Cancellation belongs to the owner.** [`TaskGroup::cancel`], dropping the group, or
 //!   dropping its join future cancels every child at once; the result says `Cancelled`.
-//! * **R7 Spawn lifecycle.** A child can spawn siblings through a [`TaskGroupHandle`] while
+//! * **R7 Spawn lifecycle.** A child can spawn siblings through a [`GroupHandle`] while
 //!   the group runs. A stopping or finished group refuses new children with a [`SpawnError`]
 //!   and drops them unpolled. An empty group joins at once.
 //! * **R8 Nesting.** A group's join future is a child like any other: an inner failure reaches
@@ -58,32 +58,42 @@
 //!
 //! A group owns the futures spawned in it, and only those. Work a child hands to
 //! `actix_rt::spawn`, `tokio::spawn` or an actor's context runs detached: the group neither
-//! waits for it nor cancels it. Spawn such work into the group through a [`TaskGroupHandle`]
+//! waits for it nor cancels it. Spawn such work into the group through a [`GroupHandle`]
 //! instead.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod actor_child;
 mod builder;
 mod child;
 mod error;
 mod group;
+mod guard;
 mod handle;
+mod messages;
 mod outcome;
 mod outcomes;
 mod panic;
 mod policy;
 mod report;
 mod scope;
+mod supervisor;
+mod supervisor_builder;
 
+pub use actor_child::Reporter;
 pub use builder::TaskGroupBuilder;
 pub use child::ChildId;
 pub use error::{ChildFailure, FailureKind, GroupError, GroupErrorKind, SpawnError};
 pub use group::TaskGroup;
-pub use handle::TaskGroupHandle;
+pub use guard::SupervisorGuard;
+pub use handle::GroupHandle;
+pub use messages::{Cancel, GroupDone, Join, NotifyWhenDone, SpawnActor, SpawnFuture};
 pub use outcome::Outcome;
 pub use outcomes::Outcomes;
 pub use policy::Policy;
 pub use report::{ChildReport, GroupReport};
+pub use supervisor::{GroupSupervisor, JoinResult};
+pub use supervisor_builder::GroupSupervisorBuilder;
 
 /// The README's example, compiled and run as a doc test so that it cannot go stale.
 #[doc = include_str!("../../../README.md")]

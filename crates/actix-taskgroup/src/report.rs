@@ -149,3 +149,12 @@ impl<T> GroupReport<T> {
         }
     }
 }
+
+impl<T: Clone> Clone for GroupReport<T> {
+    fn clone(&self) -> Self {
+        GroupReport {
+            children: self.children.clone(),
+            error: self.error.clone(),
+        }
+    }
+}

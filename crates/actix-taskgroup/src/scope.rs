@@ -191,11 +191,6 @@ impl<T> Scope<T> {
         &self.config
     }
 
-    /// Whether the group has stopped taking children.
-    pub(crate) fn is_closed(&self) -> bool {
-        self.state.borrow().phase != Phase::Open
-    }
-
     /// Whether every child has stopped and the result is ready.
     pub(crate) fn is_finished(&self) -> bool {
         self.state.borrow().phase == Phase::Finished

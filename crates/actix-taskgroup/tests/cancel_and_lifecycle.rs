@@ -245,7 +245,7 @@ fn spawn_after_the_group_was_dropped_is_refused() {
 
 /// Spawns into its group when dropped, as a child being cancelled might.
 struct SpawnsOnDrop {
-    handle: actix_taskgroup::TaskGroupHandle<()>,
+    handle: actix_taskgroup::GroupHandle<()>,
     answer: Rc<Cell<Option<Result<actix_taskgroup::ChildId, SpawnError>>>>,
     polled: Rc<Cell<bool>>,
 }

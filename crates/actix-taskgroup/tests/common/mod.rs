@@ -68,3 +68,5 @@ pub async fn forever<T>(token: DropToken) -> anyhow::Result<T> {
     std::future::pending::<()>().await;
     unreachable!("a pending future never resumes")
 }
+
+pub mod worker;
