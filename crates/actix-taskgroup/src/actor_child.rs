@@ -189,11 +189,40 @@ impl<T: Default + 'static> Scope<T> {
         A: Actor<Context = Context<A>>,
     {
         let mut address = None;
+        self.spawn_actor_with(name, forceable, factory, |context| {
+            address = Some(context.address());
+        })?;
+        address.ok_or(SpawnError::FactoryPanicked)
+    }
+
+    /// Accepts an actor child whose address nobody asked for (a builder's child): making an
+    /// address, and dropping it, costs a shared count update and a wake-up per child.
+    pub(crate) fn spawn_unaddressed_actor<A>(
+        self: &Rc<Self>,
+        name: Option<Name>,
+        factory: impl FnOnce(Reporter<T>) -> A,
+    ) where
+        A: Actor<Context = Context<A>>,
+    {
+        // Refused only once the group has stopped, and then the factory is never called.
+        let _ = self.spawn_actor_with(name, true, factory, |_| {});
+    }
+
+    fn spawn_actor_with<A>(
+        self: &Rc<Self>,
+        name: Option<Name>,
+        forceable: bool,
+        factory: impl FnOnce(Reporter<T>) -> A,
+        built: impl FnOnce(&ContextFut<A, Context<A>>),
+    ) -> Result<ChildId, SpawnError>
+    where
+        A: Actor<Context = Context<A>>,
+    {
         let weak = Rc::downgrade(self);
         self.spawn_with(name, |id| {
             let actor = factory(Reporter { scope: weak, id });
             let context = Context::new().into_future(actor);
-            address = Some(context.address());
+            built(&context);
             Box::pin(ActorChild {
                 context,
                 waker: None,
@@ -202,7 +231,6 @@ impl<T: Default + 'static> Scope<T> {
                 forceable,
                 values: PhantomData::<fn() -> T>,
             })
-        })?;
-        address.ok_or(SpawnError::FactoryPanicked)
+        })
     }
 }

@@ -37,7 +37,8 @@ impl<T> ChildReport<T> {
     }
 
     /// When the child was spawned, if its group keeps times (a supervisor does; a
-    /// [`TaskGroup`](crate::TaskGroup) does not, to save a clock read per child).
+    /// [`TaskGroup`](crate::TaskGroup) does not). Times have the resolution of one turn of
+    /// the arbiter's event loop: children started or stopped in the same turn share a time.
     pub fn started_at(&self) -> Option<Instant> {
         self.started_at
     }

@@ -183,6 +183,7 @@ impl<T: 'static> Actor for GroupSupervisor<T> {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        self.scope.reserve(self.initial.len());
         for spawn in self.initial.drain(..) {
             spawn(&self.scope);
         }

@@ -92,7 +92,7 @@ impl<T: 'static> GroupSupervisorBuilder<T> {
     {
         let name = name.into();
         self.children.push(Box::new(move |scope| {
-            let _ = scope.spawn_actor(Some(name), true, factory);
+            scope.spawn_unaddressed_actor(Some(name), factory);
         }));
         self
     }

@@ -371,7 +371,7 @@ fn the_parent_can_cancel_by_message_and_still_get_the_combined_result() {
         let l1 = log.clone();
         let group = GroupSupervisor::<()>::builder()
             .child_actor("w", move |r| Worker::new("w", Script::Idle, &l1, r))
-            .child_future("f", || std::future::pending::<anyhow::Result<()>>())
+            .child_future("f", std::future::pending::<anyhow::Result<()>>)
             .start();
         tokio::time::sleep(Duration::from_millis(1)).await;
         group.send(Cancel).await.unwrap();
