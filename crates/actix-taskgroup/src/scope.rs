@@ -12,7 +12,7 @@
 //! groups, which stop their own children first.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{RefCell, RefMut};
 use std::cmp::Reverse;
 use std::collections::HashMap;
 use std::future::Future;
@@ -463,48 +463,24 @@ fn child_report<T>(
 }
 
 impl<T: 'static> Scope<T> {
-    /// Accepts a child (R7) and makes sure the driver will poll it. `make` builds the child
-    /// only once the group has said yes, so a refused future is dropped without being polled
-    /// and a refused actor is never built. It runs with no borrow held: an actor factory is
-    /// user code and may call into the group.
+    /// Accepts a child built by `make` (an actor's factory, a message's future factory): user
+    /// code, so it runs with no borrow held, and only once the group has said yes (R7), so a
+    /// refused actor is never built. A factory that panics is a child that panicked (R5).
     pub(crate) fn spawn_with(
         self: &Rc<Self>,
         name: Option<Name>,
         make: impl FnOnce(ChildId) -> BoxedChild<T>,
     ) -> Result<ChildId, SpawnError> {
-        let id = {
-            let mut state = self.state.borrow_mut();
-            match state.phase {
-                Phase::Open => {}
-                Phase::StopRequested | Phase::Stopping => return Err(SpawnError::ShuttingDown),
-                Phase::Finished => return Err(SpawnError::Closed),
-            }
-            let id = ChildId::new(state.outcomes.len());
-            state.outcomes.push(None);
-            if let Some(name) = name {
-                state.names.resize(id.index(), None);
-                state.names.push(Some(name));
-            }
-            if self.config.timed {
-                let started = state.now();
-                state.times.push(ChildTimes {
-                    started,
-                    stopped: None,
-                });
-            }
-            state.live += 1;
-            id
-        };
+        let id = self.admit(&mut self.state.borrow_mut(), name)?;
         let body = match catch_unwind(AssertUnwindSafe(|| make(id))) {
             Ok(body) => body,
             Err(payload) => {
-                // A factory that panics is a child that panicked in its start (R5).
                 self.record(id, Outcome::Panicked(panic_message(&*payload)));
                 return Ok(id);
             }
         };
         let mut child = ChildTask::new(id, body);
-        let mut state = self.state.borrow_mut();
+        let state = self.state.borrow_mut();
         if state.phase != Phase::Open {
             // The group began stopping while the child was being built: it stops at once.
             drop(state);
@@ -516,6 +492,53 @@ impl<T: 'static> Scope<T> {
             }
             return Ok(id);
         }
+        self.launch(state, child);
+        Ok(id)
+    }
+
+    /// Accepts a future child, in one borrow of the state: the hot path of a `TaskGroup`. The
+    /// future is boxed before the group is asked; a refused one is dropped, never polled (R7).
+    pub(crate) fn spawn<F>(
+        self: &Rc<Self>,
+        name: Option<Name>,
+        future: F,
+    ) -> Result<ChildId, SpawnError>
+    where
+        F: Future<Output = anyhow::Result<T>> + 'static,
+    {
+        let body: BoxedChild<T> = Box::pin(future);
+        let mut state = self.state.borrow_mut();
+        let id = self.admit(&mut state, name)?;
+        self.launch(state, ChildTask::new(id, body));
+        Ok(id)
+    }
+
+    /// Gives a new child its id and its slots, or says why the group refuses it.
+    fn admit(&self, state: &mut State<T>, name: Option<Name>) -> Result<ChildId, SpawnError> {
+        match state.phase {
+            Phase::Open => {}
+            Phase::StopRequested | Phase::Stopping => return Err(SpawnError::ShuttingDown),
+            Phase::Finished => return Err(SpawnError::Closed),
+        }
+        let id = ChildId::new(state.outcomes.len());
+        state.outcomes.push(None);
+        if let Some(name) = name {
+            state.names.resize(id.index(), None);
+            state.names.push(Some(name));
+        }
+        if self.config.timed {
+            let started = state.now();
+            state.times.push(ChildTimes {
+                started,
+                stopped: None,
+            });
+        }
+        state.live += 1;
+        Ok(id)
+    }
+
+    /// Hands an admitted child to the driver, starting the driver at the group's first child.
+    fn launch(self: &Rc<Self>, mut state: RefMut<'_, State<T>>, child: ChildTask<T>) {
         // Straight into the running set unless the driver is polling it right now (a child
         // spawning a sibling); then the driver takes it from `incoming` when its poll returns.
         match self.running.try_borrow() {
@@ -532,19 +555,6 @@ impl<T: 'static> Scope<T> {
                 grace_timer: None,
             });
         }
-        Ok(id)
-    }
-
-    /// Accepts a future child.
-    pub(crate) fn spawn<F>(
-        self: &Rc<Self>,
-        name: Option<Name>,
-        future: F,
-    ) -> Result<ChildId, SpawnError>
-    where
-        F: Future<Output = anyhow::Result<T>> + 'static,
-    {
-        self.spawn_with(name, |_| Box::pin(future))
     }
 }
 
