@@ -149,6 +149,7 @@ impl<T> Future for ChildTask<T> {
     /// `None` for a child that had already been ended by the group.
     type Output = Option<(ChildId, Outcome<T>)>;
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let id = self.id;
         let Some(body) = self.body.as_mut() else {

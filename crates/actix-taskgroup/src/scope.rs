@@ -298,6 +298,7 @@ impl<T> Scope<T> {
 
     /// Records how a child ended and applies the policy (R2). Returns whether the driver can
     /// go straight on polling: no stop step is due and no child is waiting to be moved in.
+    #[inline]
     fn record(&self, id: ChildId, mut outcome: Outcome<T>) -> bool {
         let mut guard = self.state.borrow_mut();
         let state = &mut *guard;
