@@ -5,10 +5,12 @@ use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use crate::Outcome;
 use crate::panic::{drop_catching_panic, panic_message};
+use crate::ready_queue::{ChildWaker, ReadyQueue};
+use futures::task::waker_ref;
 
 /// The identity of a child within its group: its position in spawn order, starting at 0.
 ///
@@ -90,23 +92,25 @@ pub(crate) type BoxedChild<T> = Pin<Box<dyn ChildBody<T>>>;
 
 /// A child as the driver holds it: boxed, and polled under `catch_unwind` so that a panic
 /// becomes `Outcome::Panicked` instead of unwinding into the group (R5).
+///
+/// It sits in its group's slot for its id, which is why it does not hold the id itself: a
+/// large group holds many, and a slot's size is what a child costs in memory.
 pub(crate) struct ChildTask<T> {
-    id: ChildId,
-    /// `None` once the child has ended or been dropped; the task then only waits to be
-    /// removed from the running set, and yields nothing when polled.
+    /// `None` once the child has ended or been dropped.
     body: Option<BoxedChild<T>>,
+    /// The child's own waker, made the first time it returns `Pending`.
+    waker: Option<Arc<ChildWaker>>,
+    /// Whether the group has asked it to stop.
+    stop_asked: bool,
 }
 
 impl<T> ChildTask<T> {
-    pub(crate) fn new(id: ChildId, body: BoxedChild<T>) -> Self {
+    pub(crate) fn new(body: BoxedChild<T>) -> Self {
         ChildTask {
-            id,
             body: Some(body),
+            waker: None,
+            stop_asked: false,
         }
-    }
-
-    pub(crate) fn id(&self) -> ChildId {
-        self.id
     }
 
     /// Whether the child still runs and may be dropped when the grace period ends.
@@ -114,9 +118,57 @@ impl<T> ChildTask<T> {
         self.body.as_ref().is_some_and(|body| body.forceable())
     }
 
+    /// Whether the group has asked this child to stop.
+    pub(crate) fn stop_asked(&self) -> bool {
+        self.stop_asked
+    }
+
+    /// Polls the child; ready with its outcome once it has ended (and been dropped).
+    ///
+    /// The first poll is made with the no-op waker: most children of a large group end in
+    /// it, and then never cost a waker. One that returns `Pending` is given its own waker and
+    /// polled again at once; the `Future` contract only asks that the waker of the latest
+    /// poll be woken, and anything that happened between the two polls is seen by the second.
+    #[inline]
+    pub(crate) fn poll(&mut self, id: ChildId, queue: &Arc<ReadyQueue>) -> Poll<Outcome<T>> {
+        let waker = match self.waker.take() {
+            Some(waker) => waker,
+            None => {
+                if let Poll::Ready(outcome) = self.poll_with(Waker::noop()) {
+                    return Poll::Ready(outcome);
+                }
+                ChildWaker::new(id.index(), queue)
+            }
+        };
+        waker.clear();
+        let polled = self.poll_with(&waker_ref(&waker));
+        self.waker = Some(waker);
+        polled
+    }
+
+    fn poll_with(&mut self, waker: &Waker) -> Poll<Outcome<T>> {
+        let Some(body) = self.body.as_mut() else {
+            return Poll::Ready(Outcome::Cancelled);
+        };
+        let mut cx = Context::from_waker(waker);
+        match catch_unwind(AssertUnwindSafe(|| body.as_mut().poll_end(&mut cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            // The child is done: drop it here, where a panic in its destructor is caught and
+            // kept (R5).
+            Ok(Poll::Ready(outcome)) => {
+                Poll::Ready(match self.body.take().and_then(drop_catching_panic) {
+                    Some(message) => Outcome::Panicked(message),
+                    None => outcome,
+                })
+            }
+            Err(payload) => Poll::Ready(self.end_after_panic(payload)),
+        }
+    }
+
     /// Asks the child to stop gracefully. Returns its outcome if it ended there and then (a
     /// future is dropped; a panic is caught), `None` if it will stop on its own.
     pub(crate) fn ask_to_stop(&mut self) -> Option<Outcome<T>> {
+        self.stop_asked = true;
         let body = self.body.as_mut()?;
         match catch_unwind(AssertUnwindSafe(|| body.as_mut().ask_to_stop())) {
             Ok(true) => None,
@@ -142,32 +194,6 @@ impl<T> ChildTask<T> {
         let _ = self.body.take().map(drop_catching_panic);
         let _ = drop_catching_panic(payload);
         Outcome::Panicked(message)
-    }
-}
-
-impl<T> Future for ChildTask<T> {
-    /// `None` for a child that had already been ended by the group.
-    type Output = Option<(ChildId, Outcome<T>)>;
-
-    #[inline]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let id = self.id;
-        let Some(body) = self.body.as_mut() else {
-            return Poll::Ready(None);
-        };
-        let outcome = match catch_unwind(AssertUnwindSafe(|| body.as_mut().poll_end(cx))) {
-            Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(outcome)) => {
-                // The child is done: drop it here, where a panic in its destructor is caught
-                // and kept (R5).
-                match self.body.take().and_then(drop_catching_panic) {
-                    Some(message) => Outcome::Panicked(message),
-                    None => outcome,
-                }
-            }
-            Err(payload) => self.end_after_panic(payload),
-        };
-        Poll::Ready(Some((id, outcome)))
     }
 }
 

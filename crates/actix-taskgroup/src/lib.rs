@@ -75,6 +75,7 @@ mod outcome;
 mod outcomes;
 mod panic;
 mod policy;
+mod ready_queue;
 mod report;
 mod scope;
 mod supervisor;

@@ -1,19 +1,20 @@
 //! The state one group shares with its handles and its driver task, and the driver itself.
 //!
 //! A group owns one driver task (spawned on the current arbiter at the first spawn) that
-//! polls every child in one `FuturesUnordered`: one runtime task per group, not per child, so
-//! each child event costs O(1) and no spawn/join of a runtime task (R11). The children live
-//! here, beside the state, rather than inside the driver, so that cancelling or dropping the
-//! group reaches them at once, without waiting for the driver to be scheduled (R6).
+//! polls every child itself: one runtime task per group, not per child, so each child event
+//! costs O(1) and no spawn/join of a runtime task (R11). The children live here, in slots
+//! indexed by their id, beside the state: cancelling or dropping the group reaches them at
+//! once, without waiting for the driver to be scheduled (R6). A child is taken out of its
+//! slot while it is polled, so no borrow is held while user code runs: a child can spawn
+//! siblings or cancel its own group from inside its poll.
 //!
-//! Stopping is two-phase (R2): every child is asked to stop, in reverse start order; a future
-//! cannot stop by itself and is dropped there and then, an actor runs its `stopping()` and
+//! Stopping is two-phase (R2): every child is asked to stop, newest first; a future cannot
+//! stop by itself and is dropped there and then, an actor runs its `stopping()` and
 //! `stopped()`. Whoever is still running when the grace period ends is dropped, except nested
 //! groups, which stop their own children first.
 
 use std::borrow::Cow;
 use std::cell::{RefCell, RefMut};
-use std::cmp::Reverse;
 use std::collections::HashMap;
 use std::future::Future;
 use std::mem;
@@ -24,18 +25,20 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use futures::StreamExt;
-use futures::stream::FuturesUnordered;
 use tokio::time::{Instant, Sleep};
 
 use crate::child::{BoxedChild, ChildTask};
 use crate::panic::panic_message;
+use crate::ready_queue::ReadyQueue;
 use crate::{
     ChildFailure, ChildId, ChildReport, FailureKind, GroupError, GroupErrorKind, GroupReport,
     Outcome, Policy, SpawnError,
 };
 
 pub(crate) type Name = Cow<'static, str>;
+
+/// How many children the driver polls before it lets the arbiter run other tasks.
+const POLL_BUDGET: usize = 256;
 
 /// A group's settings, fixed when it is built.
 #[derive(Debug, Clone)]
@@ -44,26 +47,22 @@ pub(crate) struct ScopeConfig {
     pub(crate) policy: Policy,
     /// How long a child asked to stop may take before it is dropped.
     pub(crate) grace: Duration,
-    /// Whether to note when each child started and stopped (a clock read per child: the
-    /// supervisor's reports carry the times; a `TaskGroup` does without).
+    /// Whether to note when each child started and stopped (the supervisor's reports carry
+    /// the times; a `TaskGroup` does without).
     pub(crate) timed: bool,
 }
 
 pub(crate) struct Scope<T> {
     config: ScopeConfig,
     state: RefCell<State<T>>,
-    /// Borrowed mutably only by the driver while it polls, and by the stop steps; a child
-    /// that spawns or cancels during its poll touches `state`, never this.
-    running: RefCell<FuturesUnordered<ChildTask<T>>>,
+    /// Where the wakers of waiting children put them for the driver.
+    ready: Arc<ReadyQueue>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     /// Taking new children.
     Open,
-    /// A failure (fail-fast) or a cancel asked the group to stop; the children have not been
-    /// told yet (the driver was busy polling them). Spawns are refused.
-    StopRequested,
     /// Every child has been asked to stop; waiting for them, then for the grace deadline.
     /// Spawns are refused.
     Stopping,
@@ -86,6 +85,15 @@ struct State<T> {
     joining: bool,
     /// Set by `outcomes()`: wake the waiter at every child's end, not only at the group's.
     streaming: bool,
+    /// The running children by `ChildId` index; `None` for a child that has ended, or that
+    /// the driver is polling right now.
+    children: Vec<Option<ChildTask<T>>>,
+    /// Children from this index on have not been polled yet: ids are given in spawn order,
+    /// so the new children are always the last slots.
+    next_fresh: usize,
+    /// Woken children taken from the ready queue, polled from `woken_cursor` on.
+    woken: Vec<usize>,
+    woken_cursor: usize,
     /// One per spawned child, indexed by `ChildId` (R4: reports come out in spawn order);
     /// `None` while the child runs, and again once a stream has handed the outcome out.
     outcomes: Vec<Option<Outcome<T>>>,
@@ -100,9 +108,7 @@ struct State<T> {
     clock: Option<Instant>,
     /// What running actor children reported before stopping, by `ChildId` index.
     reports: HashMap<usize, Outcome<T>>,
-    /// Children spawned while the driver was polling; it moves them into `running`.
-    incoming: Vec<ChildTask<T>>,
-    /// Children accepted and not yet ended (incoming or running).
+    /// Children accepted and not yet ended.
     live: usize,
     /// Every failure in the order it happened (R3).
     failures: Vec<ChildFailure>,
@@ -112,6 +118,9 @@ struct State<T> {
     stream_cursor: usize,
     /// When the children still stopping will be dropped.
     grace_deadline: Option<Instant>,
+    /// Set once the grace period is over: children still running are dropped, nested
+    /// groups excepted.
+    grace_over: bool,
     /// Set when every child must be dropped now, nested groups included.
     force_all: bool,
     driver_started: bool,
@@ -128,7 +137,7 @@ impl<T> State<T> {
     fn maybe_finish(&mut self) {
         let done = match self.phase {
             Phase::Open => self.joining && self.live == 0,
-            Phase::StopRequested | Phase::Stopping => self.live == 0,
+            Phase::Stopping => self.live == 0,
             Phase::Finished => false,
         };
         if done {
@@ -151,6 +160,36 @@ impl<T> State<T> {
         if !self.waiters.iter().any(|waker| waker.will_wake(cx.waker())) {
             self.waiters.push(cx.waker().clone());
         }
+    }
+
+    /// Takes the child at `index` out of its slot, if it is there and `wanted`.
+    fn take_child(
+        &mut self,
+        index: usize,
+        wanted: impl FnOnce(&ChildTask<T>) -> bool,
+    ) -> Option<ChildTask<T>> {
+        let slot = self.children.get_mut(index)?;
+        if slot.as_ref().is_some_and(wanted) {
+            slot.take()
+        } else {
+            None
+        }
+    }
+
+    /// The next child to poll: new children first, in spawn order, then woken ones.
+    fn next_to_poll(&mut self, queue: &ReadyQueue) -> Option<usize> {
+        if self.next_fresh < self.children.len() {
+            self.next_fresh += 1;
+            return Some(self.next_fresh - 1);
+        }
+        if self.woken_cursor == self.woken.len() {
+            self.woken.clear();
+            self.woken_cursor = 0;
+            queue.take_woken(&mut self.woken);
+        }
+        let index = self.woken.get(self.woken_cursor).copied()?;
+        self.woken_cursor += 1;
+        Some(index)
     }
 }
 
@@ -176,23 +215,27 @@ impl<T> Scope<T> {
                 stop_cause: None,
                 joining: false,
                 streaming: false,
+                children: Vec::new(),
+                next_fresh: 0,
+                woken: Vec::new(),
+                woken_cursor: 0,
                 outcomes: Vec::new(),
                 names: Vec::new(),
                 times: Vec::new(),
                 clock: None,
                 reports: HashMap::new(),
-                incoming: Vec::new(),
                 live: 0,
                 failures: Vec::new(),
                 completed_order: Vec::new(),
                 stream_cursor: 0,
                 grace_deadline: None,
+                grace_over: false,
                 force_all: false,
                 driver_started: false,
                 driver_waker: None,
                 waiters: Vec::new(),
             }),
-            running: RefCell::new(FuturesUnordered::new()),
+            ready: Arc::new(ReadyQueue::default()),
         })
     }
 
@@ -210,6 +253,7 @@ impl<T> Scope<T> {
     /// answers by consolidating its free lists (docs/PERFORMANCE.md).
     pub(crate) fn reserve(&self, children: usize) {
         let mut state = self.state.borrow_mut();
+        state.children.reserve(children);
         state.outcomes.reserve(children);
         state.names.reserve(children);
         if self.config.timed {
@@ -218,19 +262,47 @@ impl<T> Scope<T> {
     }
 
     /// Stops the group gracefully (R2, R6): refuses new children and asks every running one
-    /// to stop, at once when possible, else as soon as the driver's current poll returns.
+    /// to stop, newest first, all at once. Futures are dropped there and then; actors begin
+    /// their graceful stop and the grace clock starts. A child being polled right now is
+    /// asked when its poll returns.
     pub(crate) fn stop(&self, cause: GroupErrorKind) {
-        {
+        let count = {
             let mut state = self.state.borrow_mut();
             if state.phase != Phase::Open {
                 return;
             }
-            state.phase = Phase::StopRequested;
+            state.phase = Phase::Stopping;
             state.stop_cause = Some(cause);
             wake(&mut state.driver_waker);
+            state.children.len()
+        };
+        // Shutdown order: newest first, all in this one tick (DESIGN §6). Each child is taken
+        // out of its slot while it is asked: its destructor or its `stopping()` is user code
+        // and may call into the group (spawn, cancel), so no borrow is held across it.
+        for index in (0..count).rev() {
+            let child = self
+                .state
+                .borrow_mut()
+                .take_child(index, |child| !child.stop_asked());
+            if let Some(child) = child {
+                self.ask_to_stop(ChildId::new(index), child);
+            }
         }
-        self.ask_children_to_stop();
-        self.state.borrow_mut().maybe_finish();
+        let mut state = self.state.borrow_mut();
+        if state.live > 0 && state.grace_deadline.is_none() && !state.grace_over {
+            state.grace_deadline = Some(Instant::now() + self.config.grace);
+            wake(&mut state.driver_waker);
+        }
+        state.maybe_finish();
+    }
+
+    fn ask_to_stop(&self, id: ChildId, mut child: ChildTask<T>) {
+        match child.ask_to_stop() {
+            Some(outcome) => {
+                self.record(id, outcome);
+            }
+            None => self.put_back(id, child),
+        }
     }
 
     /// Stops the group now: every child is dropped, nested groups included. For owners that
@@ -239,65 +311,54 @@ impl<T> Scope<T> {
         self.stop(GroupErrorKind::Cancelled);
         self.state.borrow_mut().force_all = true;
         self.drop_children(true);
-        self.state.borrow_mut().maybe_finish();
-    }
-
-    /// The first step of the stop: tells every child, newest first, to stop. Futures are
-    /// dropped there and then; actors begin their graceful stop and the grace clock starts.
-    /// Does nothing while the driver is polling; it calls this again when its poll returns.
-    fn ask_children_to_stop(&self) {
-        let Ok(mut running) = self.running.try_borrow_mut() else {
-            return;
-        };
-        let incoming = {
-            let mut state = self.state.borrow_mut();
-            if state.phase != Phase::StopRequested {
-                return;
-            }
-            state.phase = Phase::Stopping;
-            mem::take(&mut state.incoming)
-        };
-        running.extend(incoming);
-        // Shutdown order: newest first, all in this one tick (DESIGN §6).
-        let mut children: Vec<&mut ChildTask<T>> = running.iter_mut().collect();
-        children.sort_unstable_by_key(|child| Reverse(child.id()));
-        // Dropped children run user destructors, which may call into the group (spawn,
-        // cancel): no borrow of `state` is held across them.
-        for child in children {
-            if let Some(outcome) = child.ask_to_stop() {
-                self.record(child.id(), outcome);
-            }
-        }
-        let mut state = self.state.borrow_mut();
-        if state.live > 0 {
-            state.grace_deadline = Some(Instant::now() + self.config.grace);
-            wake(&mut state.driver_waker);
-        }
     }
 
     /// The last step of the stop: drops every child still running (`all`), or every one but
     /// the nested groups (at the grace deadline). Records each as cancelled, or panicked if
-    /// its destructor panicked (R3 keeps failures that happen while stopping).
+    /// its destructor panicked (R3 keeps failures that happen while stopping). A child being
+    /// polled right now is dropped when its poll returns.
     fn drop_children(&self, all: bool) {
-        let Ok(mut running) = self.running.try_borrow_mut() else {
-            return;
-        };
-        let incoming = mem::take(&mut self.state.borrow_mut().incoming);
-        running.extend(incoming);
-        for child in running.iter_mut() {
-            if (all || child.is_forceable())
+        let count = self.state.borrow().children.len();
+        for index in 0..count {
+            let child = self
+                .state
+                .borrow_mut()
+                .take_child(index, |child| all || child.is_forceable());
+            if let Some(mut child) = child
                 && let Some(outcome) = child.cancel()
             {
-                self.record(child.id(), outcome);
+                self.record(ChildId::new(index), outcome);
             }
         }
-        if all {
-            running.clear();
+        self.state.borrow_mut().maybe_finish();
+    }
+
+    /// Returns a child that is still running to its slot, unless the group has meanwhile
+    /// asked every child to stop (then it is asked now) or to be dropped (then it is).
+    fn put_back(&self, id: ChildId, mut child: ChildTask<T>) {
+        let (ask, drop_now) = {
+            let state = self.state.borrow();
+            let stopping = state.phase != Phase::Open;
+            let drop_now = state.force_all || (state.grace_over && child.is_forceable());
+            (stopping && !child.stop_asked(), drop_now)
+        };
+        if drop_now {
+            if let Some(outcome) = child.cancel() {
+                self.record(id, outcome);
+            }
+            return;
+        }
+        if ask {
+            self.ask_to_stop(id, child);
+            return;
+        }
+        if let Some(slot) = self.state.borrow_mut().children.get_mut(id.index()) {
+            *slot = Some(child);
         }
     }
 
-    /// Records how a child ended and applies the policy (R2). Returns whether the driver can
-    /// go straight on polling: no stop step is due and no child is waiting to be moved in.
+    /// Records how a child ended and applies the policy (R2). Returns whether the group is
+    /// still running.
     #[inline]
     fn record(&self, id: ChildId, mut outcome: Outcome<T>) -> bool {
         let mut guard = self.state.borrow_mut();
@@ -348,7 +409,7 @@ impl<T> Scope<T> {
             return false;
         }
         state.maybe_finish();
-        matches!(state.phase, Phase::Open | Phase::Stopping) && state.incoming.is_empty()
+        state.phase != Phase::Finished
     }
 
     /// Keeps what a running actor child reported, to be its outcome when it stops.
@@ -480,20 +541,18 @@ impl<T: 'static> Scope<T> {
                 return Ok(id);
             }
         };
-        let mut child = ChildTask::new(id, body);
+        let child = ChildTask::new(body);
         let state = self.state.borrow_mut();
         if state.phase != Phase::Open {
-            // The group began stopping while the child was being built: it stops at once.
+            // The group began stopping while the child was being built: it is asked at once,
+            // and polled like any child (its slot is past the fresh cursor) if it does not
+            // stop there and then.
             drop(state);
-            match child.ask_to_stop() {
-                Some(outcome) => {
-                    self.record(id, outcome);
-                }
-                None => self.state.borrow_mut().incoming.push(child),
-            }
+            self.ask_to_stop(id, child);
+            self.start_driver(self.state.borrow_mut());
             return Ok(id);
         }
-        self.launch(state, child);
+        self.launch(state, id, child);
         Ok(id)
     }
 
@@ -510,7 +569,7 @@ impl<T: 'static> Scope<T> {
         let body: BoxedChild<T> = Box::pin(future);
         let mut state = self.state.borrow_mut();
         let id = self.admit(&mut state, name)?;
-        self.launch(state, ChildTask::new(id, body));
+        self.launch(state, id, ChildTask::new(body));
         Ok(id)
     }
 
@@ -518,11 +577,12 @@ impl<T: 'static> Scope<T> {
     fn admit(&self, state: &mut State<T>, name: Option<Name>) -> Result<ChildId, SpawnError> {
         match state.phase {
             Phase::Open => {}
-            Phase::StopRequested | Phase::Stopping => return Err(SpawnError::ShuttingDown),
+            Phase::Stopping => return Err(SpawnError::ShuttingDown),
             Phase::Finished => return Err(SpawnError::Closed),
         }
         let id = ChildId::new(state.outcomes.len());
         state.outcomes.push(None);
+        state.children.push(None);
         if let Some(name) = name {
             state.names.resize(id.index(), None);
             state.names.push(Some(name));
@@ -538,14 +598,16 @@ impl<T: 'static> Scope<T> {
         Ok(id)
     }
 
-    /// Hands an admitted child to the driver, starting the driver at the group's first child.
-    fn launch(self: &Rc<Self>, mut state: RefMut<'_, State<T>>, child: ChildTask<T>) {
-        // Straight into the running set unless the driver is polling it right now (a child
-        // spawning a sibling); then the driver takes it from `incoming` when its poll returns.
-        match self.running.try_borrow() {
-            Ok(running) => running.push(child),
-            Err(_) => state.incoming.push(child),
+    /// Puts an admitted child in its slot, for the driver's first poll of it.
+    fn launch(self: &Rc<Self>, mut state: RefMut<'_, State<T>>, id: ChildId, child: ChildTask<T>) {
+        if let Some(slot) = state.children.get_mut(id.index()) {
+            *slot = Some(child);
         }
+        self.start_driver(state);
+    }
+
+    /// Wakes the driver, or starts it at the group's first child.
+    fn start_driver(self: &Rc<Self>, mut state: RefMut<'_, State<T>>) {
         if state.driver_started {
             wake(&mut state.driver_waker);
         } else {
@@ -557,10 +619,25 @@ impl<T: 'static> Scope<T> {
             });
         }
     }
+
+    /// Polls one child, and records its end or returns it to its slot.
+    fn poll_child(&self, index: usize) {
+        // A stale wake (the child has ended) or a child being stopped finds nothing here.
+        let Some(mut child) = self.state.borrow_mut().take_child(index, |_| true) else {
+            return;
+        };
+        let id = ChildId::new(index);
+        match child.poll(id, &self.ready) {
+            Poll::Ready(outcome) => {
+                self.record(id, outcome);
+            }
+            Poll::Pending => self.put_back(id, child),
+        }
+    }
 }
 
-/// The one runtime task of a group: moves new children into the running set, polls them,
-/// records each one's end, and runs the stop steps. It ends when the group has finished.
+/// The one runtime task of a group: polls new and woken children, records each one's end,
+/// and runs the grace timer. It ends when the group has finished.
 struct Driver<T> {
     scope: Rc<Scope<T>>,
     /// Armed while children are stopping: when it fires, they are dropped.
@@ -573,56 +650,36 @@ impl<T: 'static> Future for Driver<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         let scope = Rc::clone(&this.scope);
+        scope.ready.register_driver(cx.waker());
         // A new turn of the event loop: times read from here on are fresh.
         scope.state.borrow_mut().clock = None;
+        let mut budget = POLL_BUDGET;
         loop {
-            let (phase, force_all, incoming) = {
+            let next = {
                 let mut state = scope.state.borrow_mut();
-                let incoming = mem::take(&mut state.incoming);
-                (state.phase, state.force_all, incoming)
+                if state.phase == Phase::Finished {
+                    return Poll::Ready(());
+                }
+                state.next_to_poll(&scope.ready)
             };
-            match phase {
-                Phase::Finished => return Poll::Ready(()),
-                Phase::StopRequested => {
-                    scope.state.borrow_mut().incoming = incoming;
-                    scope.ask_children_to_stop();
-                    scope.state.borrow_mut().maybe_finish();
-                    continue;
+            if let Some(index) = next {
+                scope.poll_child(index);
+                budget -= 1;
+                if budget == 0 {
+                    // Let the arbiter's other tasks run; carry on at the next turn.
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
                 }
-                Phase::Stopping if force_all => {
-                    scope.state.borrow_mut().incoming = incoming;
-                    scope.drop_children(true);
-                    scope.state.borrow_mut().maybe_finish();
-                    continue;
-                }
-                Phase::Open | Phase::Stopping => {}
-            }
-            let mut running = scope.running.borrow_mut();
-            running.extend(incoming);
-            // Children are polled back to back while nothing but their own ends happens; a
-            // spawn or a stop (seen by `record`) sends the driver round the outer loop.
-            let all_pending = loop {
-                match running.poll_next_unpin(cx) {
-                    Poll::Ready(Some(Some((id, outcome)))) => {
-                        if !scope.record(id, outcome) {
-                            break false;
-                        }
-                    }
-                    Poll::Ready(Some(None)) => {}
-                    Poll::Ready(None) | Poll::Pending => break true,
-                }
-            };
-            drop(running);
-            if !all_pending {
                 continue;
             }
             if this.poll_grace_timer(cx).is_ready() {
                 continue;
             }
-            // Every child is pending (or none is left). Sleep unless a child spawned a sibling
-            // or stopped the group while it was being polled.
             let mut state = scope.state.borrow_mut();
-            if state.incoming.is_empty() && matches!(state.phase, Phase::Open | Phase::Stopping) {
+            if state.phase == Phase::Finished {
+                return Poll::Ready(());
+            }
+            if state.next_fresh == state.children.len() {
                 register(&mut state.driver_waker, cx);
                 // Spawns before the next turn read the clock afresh.
                 state.clock = None;
@@ -648,9 +705,12 @@ impl<T: 'static> Driver<T> {
             return Poll::Pending;
         }
         self.grace_timer = None;
-        self.scope.state.borrow_mut().grace_deadline = None;
+        {
+            let mut state = self.scope.state.borrow_mut();
+            state.grace_deadline = None;
+            state.grace_over = true;
+        }
         self.scope.drop_children(false);
-        self.scope.state.borrow_mut().maybe_finish();
         Poll::Ready(())
     }
 }
