@@ -298,9 +298,7 @@ impl<T> Scope<T> {
 
     fn ask_to_stop(&self, id: ChildId, mut child: ChildTask<T>) {
         match child.ask_to_stop() {
-            Some(outcome) => {
-                self.record(id, outcome);
-            }
+            Some(outcome) => self.record(id, outcome),
             None => self.put_back(id, child),
         }
     }
@@ -357,10 +355,9 @@ impl<T> Scope<T> {
         }
     }
 
-    /// Records how a child ended and applies the policy (R2). Returns whether the group is
-    /// still running.
+    /// Records how a child ended and applies the policy (R2).
     #[inline]
-    fn record(&self, id: ChildId, mut outcome: Outcome<T>) -> bool {
+    fn record(&self, id: ChildId, mut outcome: Outcome<T>) {
         let mut guard = self.state.borrow_mut();
         let state = &mut *guard;
         state.live -= 1;
@@ -406,10 +403,9 @@ impl<T> Scope<T> {
         if failed && self.config.policy == Policy::FailFast && state.phase == Phase::Open {
             drop(guard);
             self.stop(GroupErrorKind::Failed);
-            return false;
+            return;
         }
         state.maybe_finish();
-        state.phase != Phase::Finished
     }
 
     /// Keeps what a running actor child reported, to be its outcome when it stops.
@@ -628,9 +624,7 @@ impl<T: 'static> Scope<T> {
         };
         let id = ChildId::new(index);
         match child.poll(id, &self.ready) {
-            Poll::Ready(outcome) => {
-                self.record(id, outcome);
-            }
+            Poll::Ready(outcome) => self.record(id, outcome),
             Poll::Pending => self.put_back(id, child),
         }
     }
