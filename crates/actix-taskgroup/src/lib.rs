@@ -25,6 +25,38 @@
 //! }
 //! ```
 //!
+//! # Supervising actors
+//!
+//! A [`GroupSupervisor`] is an actix actor that owns a group whose children can be actors as
+//! well as futures, and nested groups: it drives each child actor's context itself, so it sees
+//! every stop and catches every panic; it stops siblings gracefully, then by force after a
+//! grace period; and it answers [`Join`] once every child has really stopped, with one
+//! combined result. An actor child reports through the [`Reporter`] its factory is given.
+//!
+//! ```
+//! use actix::prelude::*;
+//! use actix_taskgroup::{GroupSupervisor, Join, Reporter};
+//!
+//! struct Loader(Reporter<u32>);
+//!
+//! impl Actor for Loader {
+//!     type Context = Context<Self>;
+//!     fn started(&mut self, ctx: &mut Context<Self>) {
+//!         self.0.complete_and_stop(ctx, 42);
+//!     }
+//! }
+//!
+//! #[actix_rt::main]
+//! async fn main() {
+//!     let group = GroupSupervisor::<u32>::builder()
+//!         .child_actor("loader", Loader)
+//!         .child_future("count", || async { Ok::<_, anyhow::Error>(7) })
+//!         .start_guarded(); // dropping the guard cancels the group
+//!     let report = group.address().send(Join::new()).await.unwrap().unwrap();
+//!     assert_eq!(report.values().copied().collect::<Vec<_>>(), [42, 7]);
+//! }
+//! ```
+//!
 //! # The rules
 //!
 //! Every child ends in exactly one [`Outcome`]. The group keeps these promises, each checked
@@ -54,9 +86,13 @@
 //! * **R11 No quadratic paths.** One driver task per group polls every child; each spawn and
 //!   each end costs O(1), whatever the group's size.
 //!
+//! The same rules hold for a supervisor's actor children; `docs/guide.md` explains how an
+//! actor child ends, which of its hooks run on a graceful and on a forced stop, and how a
+//! supervisor is tied to its owner.
+//!
 //! # Where the guarantee ends
 //!
-//! A group owns the futures spawned in it, and only those. Work a child hands to
+//! A group owns the futures and actors spawned in it, and only those. Work a child hands to
 //! `actix_rt::spawn`, `tokio::spawn` or an actor's context runs detached: the group neither
 //! waits for it nor cancels it. Spawn such work into the group through a [`GroupHandle`]
 //! instead.
