@@ -457,3 +457,25 @@ fn the_system_is_healthy_afterwards_and_runs_a_new_group() {
     });
     assert_eq!(values.values().copied().collect::<Vec<_>>(), [1]);
 }
+
+#[test]
+fn a_factory_that_cancels_its_own_group_while_being_built_still_ends_the_group() {
+    run_paused(async {
+        let log = log();
+        let sup = GroupSupervisor::<()>::builder().build();
+        let handle = sup.handle();
+        let group = sup.start();
+        let l1 = log.clone();
+        let inside = handle.clone();
+        // The group's first child: its factory cancels the group before the child exists.
+        let spawned = handle.spawn_actor("first", move |r| {
+            inside.cancel();
+            Worker::new("first", Script::Idle, &l1, r)
+        });
+        assert!(spawned.is_ok());
+        let error = group.send(Join::new()).await.unwrap().unwrap_err();
+        assert!(error.is_cancelled());
+        assert_eq!(count(&log, "started"), 1);
+        assert_eq!(count(&log, "stopped"), 1, "it was started, then stopped");
+    });
+}
