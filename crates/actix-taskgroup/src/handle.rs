@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
-use std::rc::Weak;
+use std::rc::{Rc, Weak};
 
 use actix::{Actor, Addr, Context};
 
@@ -76,8 +76,7 @@ impl<T: 'static> GroupHandle<T> {
         F: Future<Output = Result<T, E>> + 'static,
         E: Into<anyhow::Error>,
     {
-        let scope = self.scope.upgrade().ok_or(SpawnError::Closed)?;
-        scope.spawn(name, into_child(future))
+        self.scope()?.spawn(name, into_child(future))
     }
 
     /// Spawns an actor child: the group builds it with `factory` (given the child's
@@ -91,8 +90,7 @@ impl<T: 'static> GroupHandle<T> {
         A: Actor<Context = Context<A>>,
         T: Default,
     {
-        let scope = self.scope.upgrade().ok_or(SpawnError::Closed)?;
-        scope.spawn_actor(Some(name.into()), true, factory)
+        self.scope()?.spawn_actor(Some(name.into()), true, factory)
     }
 
     /// Spawns a nested group (R8), as
@@ -108,8 +106,12 @@ impl<T: 'static> GroupHandle<T> {
         U: Clone + 'static,
         T: Default,
     {
-        let scope = self.scope.upgrade().ok_or(SpawnError::Closed)?;
-        scope.spawn_group(Some(name.into()), group, map)
+        self.scope()?.spawn_group(Some(name.into()), group, map)
+    }
+
+    /// The group, unless it has been dropped: a handle does not keep it alive.
+    fn scope(&self) -> Result<Rc<Scope<T>>, SpawnError> {
+        self.scope.upgrade().ok_or(SpawnError::Closed)
     }
 
     /// Cancels the group, as [`TaskGroup::cancel`](crate::TaskGroup::cancel) does. A child
