@@ -14,6 +14,14 @@ use workloads::{
     raw_spawn_join_all, supervised_actors, task_group,
 };
 
+/// Runs one round, checks that it handled all `n` children, and keeps its time.
+async fn timed(samples: &mut Vec<Duration>, n: usize, round: impl Future<Output = usize>) {
+    let start = Instant::now();
+    let handled = black_box(round.await);
+    samples.push(start.elapsed());
+    assert_eq!(handled, n);
+}
+
 fn median(samples: &mut [Duration]) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
@@ -33,15 +41,9 @@ fn main() {
         let (mut raw, mut group, mut floor) = (Vec::new(), Vec::new(), Vec::new());
         system.block_on(async {
             for _ in 0..rounds {
-                let start = Instant::now();
-                black_box(raw_spawn_join_all(n).await);
-                raw.push(start.elapsed());
-                let start = Instant::now();
-                assert_eq!(task_group(n).await, n);
-                group.push(start.elapsed());
-                let start = Instant::now();
-                black_box(floor_futures_unordered(n).await);
-                floor.push(start.elapsed());
+                timed(&mut raw, n, raw_spawn_join_all(n)).await;
+                timed(&mut group, n, task_group(n)).await;
+                timed(&mut floor, n, floor_futures_unordered(n)).await;
             }
         });
         let per_child = |d: Duration| d.as_nanos() as f64 / n as f64;
@@ -77,18 +79,10 @@ fn main() {
         let (mut counted, mut floor) = (Vec::new(), Vec::new());
         system.block_on(async {
             for _ in 0..rounds {
-                let start = Instant::now();
-                assert_eq!(raw_actors_told_by_message(n).await, n);
-                raw.push(start.elapsed());
-                let start = Instant::now();
-                assert_eq!(supervised_actors(n).await, n);
-                group.push(start.elapsed());
-                let start = Instant::now();
-                assert_eq!(raw_actors_counted(n).await, n);
-                counted.push(start.elapsed());
-                let start = Instant::now();
-                assert_eq!(floor_actor_contexts(n).await, n);
-                floor.push(start.elapsed());
+                timed(&mut raw, n, raw_actors_told_by_message(n)).await;
+                timed(&mut group, n, supervised_actors(n)).await;
+                timed(&mut counted, n, raw_actors_counted(n)).await;
+                timed(&mut floor, n, floor_actor_contexts(n)).await;
             }
         });
         let per_child = |d: Duration| d.as_nanos() as f64 / n as f64;
