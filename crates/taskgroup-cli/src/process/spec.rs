@@ -1,0 +1,78 @@
+//! What to start for one attempt of a job: program, arguments, working directory, environment.
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+
+/// The shell that runs string commands (`command = "…"`, every `exec` line). `/bin/sh` is the
+/// one path POSIX promises.
+pub const SHELL: &str = "/bin/sh";
+
+/// A process to start: built from a job file's job or an `exec` line, given to
+/// [`spawn`](super::spawn).
+///
+/// ```
+/// use taskgroup_cli::process::ProcessSpec;
+///
+/// let spec = ProcessSpec::shell("make -j4").cwd("build").env("CC", "clang");
+/// assert_eq!(spec.program(), "/bin/sh");
+/// assert_eq!(spec.args(), ["-c", "make -j4"]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessSpec {
+    program: OsString,
+    args: Vec<OsString>,
+    cwd: Option<PathBuf>,
+    env: Vec<(OsString, OsString)>,
+}
+
+impl ProcessSpec {
+    /// `argv[0]` with arguments `argv[1..]`, run directly (no shell); `argv[0]` is looked up
+    /// in `PATH` when it has no `/`. An empty `argv` gives a spec that fails to start.
+    pub fn argv<S: AsRef<OsStr>>(argv: &[S]) -> ProcessSpec {
+        let mut words = argv.iter().map(|word| word.as_ref().to_owned());
+        ProcessSpec {
+            program: words.next().unwrap_or_default(),
+            args: words.collect(),
+            cwd: None,
+            env: Vec::new(),
+        }
+    }
+
+    /// `line` run by `/bin/sh -c`.
+    pub fn shell(line: impl AsRef<OsStr>) -> ProcessSpec {
+        ProcessSpec::argv(&[OsStr::new(SHELL), OsStr::new("-c"), line.as_ref()])
+    }
+
+    /// Runs the process in `cwd` (relative paths are relative to the runner's directory).
+    pub fn cwd(mut self, cwd: impl AsRef<Path>) -> ProcessSpec {
+        self.cwd = Some(cwd.as_ref().to_owned());
+        self
+    }
+
+    /// Adds (or overrides) one variable of the environment the process inherits.
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> ProcessSpec {
+        self.env
+            .push((key.as_ref().to_owned(), value.as_ref().to_owned()));
+        self
+    }
+
+    /// The program to run.
+    pub fn program(&self) -> &OsStr {
+        &self.program
+    }
+
+    /// Its arguments (without the program).
+    pub fn args(&self) -> &[OsString] {
+        &self.args
+    }
+
+    /// The working directory, if one was set.
+    pub fn working_dir(&self) -> Option<&Path> {
+        self.cwd.as_deref()
+    }
+
+    /// The variables added to the inherited environment, in the order they were set.
+    pub fn envs(&self) -> &[(OsString, OsString)] {
+        &self.env
+    }
+}
