@@ -17,3 +17,4 @@ pub mod duration;
 pub mod jobfile;
 pub mod naming;
 pub mod process;
+pub mod reaper;
