@@ -105,9 +105,9 @@ pub struct JobDef {
 }
 
 impl JobDef {
-    /// The process to start for one attempt: the command with the job's working directory and
-    /// environment.
-    pub fn process_spec(&self) -> ProcessSpec {
+    /// The process to start for attempt `attempt` (1, 2, …): the command with the job's
+    /// working directory and environment, plus `TASKGROUP_JOB` and `TASKGROUP_ATTEMPT`.
+    pub fn process_spec(&self, attempt: u32) -> ProcessSpec {
         let spec = match &self.command {
             CommandDef::Argv(argv) => ProcessSpec::argv(argv),
             CommandDef::Shell(line) => ProcessSpec::shell(line),
@@ -119,6 +119,7 @@ impl JobDef {
         self.env
             .iter()
             .fold(spec, |spec, (key, value)| spec.env(key, value))
+            .attempt_of(&self.name, attempt)
     }
 }
 

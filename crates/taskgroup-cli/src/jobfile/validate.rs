@@ -82,7 +82,7 @@ impl Validator<'_> {
         };
         let policy = raw.policy.unwrap_or_default();
         let limit = raw.limit.as_ref().and_then(|limit| {
-            let value = self.at_least_one(limit, "limit", "at most this many children run")?;
+            let value = self.at_least_one(limit, "limit", "how many children may run at once")?;
             NonZeroUsize::new(usize::try_from(value).ok()?)
         });
         let deadline = raw.deadline.as_ref().map(|d| self.non_zero(d, "deadline"));

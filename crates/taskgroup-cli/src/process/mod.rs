@@ -40,5 +40,5 @@ pub use output::{
     DEFAULT_TAIL_BYTES, LineHook, MAX_LINE_BYTES, OutputOptions, OutputTail, TailLine,
 };
 pub use running::{OUTPUT_LINGER, RunningJob, run_until_stopped, spawn};
-pub use spec::{ProcessSpec, SHELL};
+pub use spec::{ENV_ATTEMPT, ENV_JOB_NAME, ProcessSpec, SHELL};
 pub use stream::Stream;

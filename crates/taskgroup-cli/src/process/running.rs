@@ -101,6 +101,9 @@ fn start_error(spec: &ProcessSpec, error: &io::Error) -> io::Error {
 /// Tokio reap the process in the background. So dropping the future that owns a job (the
 /// library's forced stop once the grace period is over) never leaves its processes running.
 /// Descendants that left the group (`setsid`) are the [reaper](crate::reaper)'s.
+///
+/// A `RunningJob` is `!Send` (its output hook and tail are single-threaded): it lives on the
+/// arbiter that started it, like the runner's other children (DESIGN R10).
 pub struct RunningJob {
     child: Child,
     pid: Pid,

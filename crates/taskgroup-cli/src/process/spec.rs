@@ -7,6 +7,12 @@ use std::path::{Path, PathBuf};
 /// one path POSIX promises.
 pub const SHELL: &str = "/bin/sh";
 
+/// The variable that holds the job's name in its environment (see [`ProcessSpec::attempt_of`]).
+pub const ENV_JOB_NAME: &str = "TASKGROUP_JOB";
+
+/// The variable that holds the attempt's number, 1 for the first run.
+pub const ENV_ATTEMPT: &str = "TASKGROUP_ATTEMPT";
+
 /// A process to start: built from a job file's job or an `exec` line, given to
 /// [`spawn`](super::spawn).
 ///
@@ -54,6 +60,21 @@ impl ProcessSpec {
         self.env
             .push((key.as_ref().to_owned(), value.as_ref().to_owned()));
         self
+    }
+
+    /// Marks the process as attempt `attempt` (1, 2, …) of the job `name`: sets
+    /// `TASKGROUP_JOB` and `TASKGROUP_ATTEMPT`, which every job finds in its environment
+    /// (docs/job-file.md), so that a job can tell a retry from its first run.
+    ///
+    /// ```
+    /// use taskgroup_cli::process::ProcessSpec;
+    ///
+    /// let spec = ProcessSpec::shell("./fetch").attempt_of("fetch", 2);
+    /// assert!(spec.envs().iter().any(|(key, value)| key == "TASKGROUP_ATTEMPT" && value == "2"));
+    /// ```
+    pub fn attempt_of(self, name: &str, attempt: u32) -> ProcessSpec {
+        self.env(ENV_JOB_NAME, name)
+            .env(ENV_ATTEMPT, attempt.to_string())
     }
 
     /// The program to run.
