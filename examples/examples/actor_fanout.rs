@@ -43,8 +43,8 @@ impl Handler<Lookup> for Frontend {
         );
         // The handler returns a future; the actor goes on serving its mailbox meanwhile.
         let answer = async move {
-            let report = group.send(Join::new()).await??;
-            Ok(report.values().cloned().collect())
+            let report = group.send(Join::new()).await?;
+            Ok(report.into_result()?)
         };
         Box::pin(answer.into_actor(self).map(|answers, frontend, _| {
             println!("{:>5} ms  lookup done", frontend.at());

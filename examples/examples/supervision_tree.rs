@@ -80,12 +80,14 @@ async fn main() -> anyhow::Result<()> {
         .child_group("storage", storage, drop)
         .start();
 
-    let result = root.send(Join::new()).await?;
+    let report = root.send(Join::new()).await?;
     let at = start.elapsed().as_millis();
-    match result {
-        Ok(_) => println!("\n{at:>5} ms  unexpected: the tree succeeded"),
-        Err(error) => {
-            println!("\n{at:>5} ms  every actor has stopped; the combined error:\n{error}")
+    match report.error() {
+        None => println!("\n{at:>5} ms  unexpected: the tree succeeded"),
+        Some(error) => {
+            println!("\n{at:>5} ms  every actor has stopped; the combined error:\n{error}");
+            // The report is complete too, failed or not: the whole tree, nested groups kept.
+            println!("\nthe report:\n{report}");
         }
     }
     Ok(())

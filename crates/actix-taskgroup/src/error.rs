@@ -3,8 +3,9 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::ChildId;
+use crate::child::ChildId;
 
 /// Why a group ended with an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -15,8 +16,30 @@ pub enum GroupErrorKind {
     /// The group was cancelled by its owner (R6): `cancel()`, `shutdown()`, or the group (or
     /// its join future) dropped. Failures that happened while stopping are still listed.
     Cancelled,
-    /// The group ran past its deadline.
+    /// The group ran past its deadline (R13). The report keeps the values that completed
+    /// before it.
     TimedOut,
+    /// A child restarted more often than the group's intensity allows (R12). The failure of
+    /// kind [`FailureKind::RestartLimit`] names the child, the count and the window, and
+    /// carries the failure that broke the limit.
+    RestartLimit,
+    /// A child was not ready within the group's start timeout (R15); each late child is
+    /// listed as a failure of kind [`FailureKind::TimedOut`].
+    StartTimedOut,
+}
+
+impl GroupErrorKind {
+    /// The kind as words: `failed`, `cancelled`, `timed out`, `restart limit`,
+    /// `start timed out`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupErrorKind::Failed => "failed",
+            GroupErrorKind::Cancelled => "cancelled",
+            GroupErrorKind::TimedOut => "timed out",
+            GroupErrorKind::RestartLimit => "restart limit",
+            GroupErrorKind::StartTimedOut => "start timed out",
+        }
+    }
 }
 
 /// How a single child failed.
@@ -27,8 +50,11 @@ pub enum FailureKind {
     Failed,
     /// The child panicked (R5).
     Panicked,
-    /// The child ran past its own time limit.
+    /// The child ran past its own time limit (or was not ready within the start timeout).
     TimedOut,
+    /// The child restarted more often than its group allows: the cause is a
+    /// [`RestartLimitError`].
+    RestartLimit,
 }
 
 /// One child's failure, as kept in a [`GroupError`]: which child, how it failed and why.
@@ -80,9 +106,12 @@ impl ChildFailure {
         &self.cause
     }
 
-    /// The inner group's error, when the failed child is itself a group (R8).
+    /// The inner group's error, when the failed child is itself a group (R8), under however
+    /// many layers of context.
     pub fn nested(&self) -> Option<&GroupError> {
-        self.cause.downcast_ref::<GroupError>()
+        self.cause
+            .chain()
+            .find_map(|layer| layer.downcast_ref::<GroupError>())
     }
 }
 
@@ -90,9 +119,15 @@ impl ChildFailure {
 ///
 /// Even a single failure comes wrapped in a `GroupError`, so callers match one type. It is
 /// cheap to clone and `Send + Sync`: causes are shared, never copied. It implements
-/// [`std::error::Error`] (its [`source`](std::error::Error::source) is the first failure's
-/// cause), so `anyhow` users can use `?` on it, and it prints as a readable tree in which the
-/// failures of nested groups are indented under the child that held them (R8).
+/// [`std::error::Error`], so `anyhow` users can use `?` on it, and it prints as a readable
+/// tree in which the failures of nested groups are indented under the child that held them
+/// (R8), each cause with every layer of its context.
+///
+/// Its `Display` prints every failure's cause, so it has no
+/// [`source`](std::error::Error::source) (the Rust convention: a cause is printed or
+/// returned, never both): printed with `{}`, `{:#}` or `{:?}`, alone or inside an
+/// `anyhow::Error`, every message appears exactly once. Reach the causes through
+/// [`failures`](GroupError::failures).
 ///
 /// ```
 /// use actix_taskgroup::{FailureKind, TaskGroup};
@@ -190,9 +225,12 @@ impl GroupError {
         let failed = self.inner.failures.len();
         let children = if failed == 1 { "child" } else { "children" };
         match self.inner.kind {
+            GroupErrorKind::Failed if failed == 0 => f.write_str(" failed: no child completed")?,
             GroupErrorKind::Failed => write!(f, " failed: {failed} {children} failed")?,
             GroupErrorKind::Cancelled => f.write_str(" was cancelled")?,
             GroupErrorKind::TimedOut => f.write_str(" timed out")?,
+            GroupErrorKind::RestartLimit => f.write_str(" reached its restart limit")?,
+            GroupErrorKind::StartTimedOut => f.write_str(" did not start in time")?,
         }
         if self.inner.kind != GroupErrorKind::Failed && failed > 0 {
             write!(f, "; {failed} {children} failed")?;
@@ -212,22 +250,35 @@ impl GroupError {
                 FailureKind::Failed => f.write_str(" failed: ")?,
                 FailureKind::Panicked => f.write_str(" panicked: ")?,
                 FailureKind::TimedOut => f.write_str(" timed out: ")?,
+                FailureKind::RestartLimit => f.write_str(" restarted too often: ")?,
             }
-            match failure.nested() {
-                Some(inner) => {
-                    // A nested group's error may come wrapped in context (`.context("…")`):
-                    // keep that message in front of the inner tree.
-                    let top: &(dyn std::error::Error + 'static) = failure.cause.as_ref().as_ref();
-                    if !top.is::<GroupError>() {
-                        write!(f, "{}: ", failure.cause)?;
-                    }
-                    inner.write_tree(f, depth + 1)?;
-                }
-                None => write!(f, "{:#}", failure.cause)?,
-            }
+            write_cause(f, failure.cause.as_ref().as_ref(), depth)?;
         }
         Ok(())
     }
+}
+
+/// Writes every layer of a cause, `outer: inner: …`, down to a nested group's error, which
+/// is written as an indented tree of its own.
+fn write_cause(
+    f: &mut fmt::Formatter<'_>,
+    cause: &(dyn std::error::Error + 'static),
+    depth: usize,
+) -> fmt::Result {
+    let mut layer = Some(cause);
+    let mut first = true;
+    while let Some(error) = layer {
+        if !first {
+            f.write_str(": ")?;
+        }
+        first = false;
+        if let Some(inner) = error.downcast_ref::<GroupError>() {
+            return inner.write_tree(f, depth + 1);
+        }
+        write!(f, "{error}")?;
+        layer = error.source();
+    }
+    Ok(())
 }
 
 impl fmt::Display for GroupError {
@@ -236,22 +287,120 @@ impl fmt::Display for GroupError {
     }
 }
 
+/// The same tree as `Display`: like `anyhow::Error`, a `GroupError` is meant to be read.
 impl fmt::Debug for GroupError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GroupError")
-            .field("group", &self.inner.group)
-            .field("kind", &self.inner.kind)
-            .field("failures", &self.inner.failures)
-            .finish()
+        self.write_tree(f, 0)
     }
 }
 
-impl std::error::Error for GroupError {
+impl std::error::Error for GroupError {}
+
+/// The error a child's restart-limit failure carries (R12): which child, how many restarts
+/// within which window, and (as its [`source`](std::error::Error::source)) the failure that
+/// broke the limit.
+#[derive(Debug, Clone)]
+pub struct RestartLimitError {
+    child: Option<Cow<'static, str>>,
+    restarts: u32,
+    window: Duration,
+    cause: Option<Arc<anyhow::Error>>,
+}
+
+impl RestartLimitError {
+    pub(crate) fn new(
+        child: Option<Cow<'static, str>>,
+        restarts: u32,
+        window: Duration,
+        cause: Option<Arc<anyhow::Error>>,
+    ) -> Self {
+        RestartLimitError {
+            child,
+            restarts,
+            window,
+            cause,
+        }
+    }
+
+    /// The name of the child that restarted too often.
+    pub fn child(&self) -> Option<&str> {
+        self.child.as_deref()
+    }
+
+    /// How many restarts fell within the window, the one refused included.
+    pub fn restarts(&self) -> u32 {
+        self.restarts
+    }
+
+    /// The group's intensity window.
+    pub fn window(&self) -> Duration {
+        self.window
+    }
+
+    /// The failure that broke the limit (`None` if the child last ended normally: a
+    /// permanent child restarts after every end).
+    pub fn cause(&self) -> Option<&anyhow::Error> {
+        self.cause.as_deref()
+    }
+}
+
+impl fmt::Display for RestartLimitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} restarts", self.restarts)?;
+        if let Some(child) = &self.child {
+            write!(f, " of {child:?}")?;
+        }
+        write!(f, " within {:?}", self.window)?;
+        if self.cause.is_none() {
+            f.write_str(" (it last ended normally)")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for RestartLimitError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         let cause: &(dyn std::error::Error + Send + Sync + 'static) =
-            self.first_failure()?.cause.as_ref().as_ref();
+            self.cause.as_deref()?.as_ref();
         Some(cause)
     }
+}
+
+/// Why a group did not become ready (R15).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadyError {
+    /// These children failed before they were ready.
+    #[error("{} failed before being ready", list(children))]
+    Failed {
+        /// Each child's id and name.
+        children: Vec<(ChildId, Option<String>)>,
+    },
+    /// These children were not ready within the start timeout; the group has failed.
+    #[error("{} not ready in time", list(children))]
+    TimedOut {
+        /// Each child's id and name.
+        children: Vec<(ChildId, Option<String>)>,
+    },
+    /// The group stopped before it was ready.
+    #[error("the group stopped before it was ready")]
+    Stopped,
+}
+
+fn list(children: &[(ChildId, Option<String>)]) -> String {
+    let names: Vec<String> = children
+        .iter()
+        .map(|(id, name)| match name {
+            Some(name) => format!("{id} {name:?}"),
+            None => id.to_string(),
+        })
+        .collect();
+    let noun = if children.len() == 1 {
+        "child"
+    } else {
+        "children"
+    };
+    format!("{noun} {}", names.join(", "))
 }
 
 /// Why a group refused a new child (R7). The refused future is dropped without being polled.
@@ -269,15 +418,25 @@ impl std::error::Error for GroupError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
 pub enum SpawnError {
-    /// The group is stopping its children (a failure under fail-fast, or a cancel) and takes
-    /// no new ones.
-    #[error("the task group is shutting down and takes no new children")]
+    /// The group is stopping its children (a failure under fail-fast, a cancel, its deadline,
+    /// a race won) and takes no new ones.
+    #[error(
+        "the group is stopping (a child failed under fail-fast, it was cancelled, or its \
+         deadline passed) and takes no new children"
+    )]
     ShuttingDown,
-    /// The group has finished (or been dropped) and takes no new children.
-    #[error("the task group has finished and takes no new children")]
+    /// The group has ended (or been dropped) and takes no new children.
+    #[error(
+        "the group has ended (its children were done while someone waited, or it was \
+         stopped) and takes no new children; build it with `EndCondition::Never` to keep it \
+         open until `Close`"
+    )]
     Closed,
-    /// The factory that was to build an actor child panicked: the child was accepted and its
-    /// outcome is `Panicked`, but there is no address to return.
-    #[error("the child's factory panicked; the panic is the child's outcome")]
-    FactoryPanicked,
+    /// The group's first child was spawned outside an actix `System`: the group runs its
+    /// children on an arbiter, and there is none on this thread.
+    #[error(
+        "spawned outside an actix System: run the group inside `actix_rt::System` (for \
+         example `#[actix_rt::main]`) or on an `Arbiter`"
+    )]
+    NoRuntime,
 }

@@ -52,7 +52,7 @@
 //!         .child_actor("loader", Loader)
 //!         .child_future("count", || async { Ok::<_, anyhow::Error>(7) })
 //!         .start_guarded(); // dropping the guard cancels the group
-//!     let report = group.address().send(Join::new()).await.unwrap().unwrap();
+//!     let report = group.address().send(Join::new()).await.unwrap();
 //!     assert_eq!(report.values().copied().collect::<Vec<_>>(), [42, 7]);
 //! }
 //! ```
@@ -99,38 +99,45 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod actor_child;
-mod builder;
 mod child;
+mod child_spec;
+mod control;
+mod engine;
 mod error;
-mod group;
-mod guard;
+mod future_child;
+mod group_options;
 mod handle;
-mod messages;
 mod outcome;
-mod outcomes;
-mod panic;
 mod policy;
-mod ready_queue;
 mod report;
-mod scope;
+mod snapshot;
 mod supervisor;
-mod supervisor_builder;
+mod task_group;
 
-pub use actor_child::Reporter;
-pub use builder::TaskGroupBuilder;
-pub use child::ChildId;
-pub use error::{ChildFailure, FailureKind, GroupError, GroupErrorKind, SpawnError};
-pub use group::TaskGroup;
-pub use guard::SupervisorGuard;
+pub use child::{ChildId, ChildKind};
+pub use child_spec::Child;
+pub use control::ChildControl;
+pub use engine::restart::Backoff;
+pub use error::{
+    ChildFailure, FailureKind, GroupError, GroupErrorKind, ReadyError, RestartLimitError,
+    SpawnError,
+};
 pub use handle::GroupHandle;
-pub use messages::{Cancel, GroupDone, Join, NotifyWhenDone, SpawnActor, SpawnFuture};
-pub use outcome::Outcome;
-pub use outcomes::Outcomes;
-pub use policy::Policy;
+pub use outcome::{Outcome, OutcomeKind};
+pub use policy::{EndCondition, Policy, Restart, Strategy};
 pub use report::{ChildReport, GroupReport};
-pub use supervisor::{GroupSupervisor, JoinResult};
-pub use supervisor_builder::GroupSupervisorBuilder;
+pub use snapshot::{ChildSnapshot, ChildState, Counters, GroupState, Snapshot};
+pub use supervisor::GroupSupervisor;
+pub use supervisor::builder::GroupSupervisorBuilder;
+pub use supervisor::guard::SupervisorGuard;
+pub use supervisor::messages::join::{GroupDone, Join, NotifyWhenDone};
+pub use supervisor::messages::lifecycle::{Cancel, Close, TakeSnapshot, WaitReady};
+pub use supervisor::messages::lookup::ChildAddr;
+pub use supervisor::messages::spawn::{SpawnActor, SpawnChild, SpawnFuture, SpawnGroup};
+pub use supervisor::reporter::Reporter;
+pub use task_group::TaskGroup;
+pub use task_group::builder::TaskGroupBuilder;
+pub use task_group::outcomes::Outcomes;
 
 /// The README's example, compiled and run as a doc test so that it cannot go stale.
 #[doc = include_str!("../../../README.md")]

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::error::FailureKind;
+
 /// How one child of a group ended: every child ends in exactly one outcome.
 ///
 /// The cause of a failure is kept behind an [`Arc`] so that the same cause can sit in the
@@ -39,6 +41,59 @@ pub enum Outcome<T> {
 }
 
 impl<T> Outcome<T> {
+    pub(crate) fn from_result(result: anyhow::Result<T>) -> Self {
+        match result {
+            Ok(value) => Outcome::Completed(value),
+            Err(error) => Outcome::Failed(Arc::new(error)),
+        }
+    }
+
+    /// Which of the outcomes this is, without its value.
+    pub fn kind(&self) -> OutcomeKind {
+        match self {
+            Outcome::Completed(_) => OutcomeKind::Completed,
+            Outcome::Failed(_) => OutcomeKind::Failed,
+            Outcome::Panicked(_) => OutcomeKind::Panicked,
+            Outcome::Cancelled => OutcomeKind::Cancelled,
+            Outcome::TimedOut => OutcomeKind::TimedOut,
+        }
+    }
+
+    /// The error of a failed child (`Failed`), if it is one.
+    pub fn cause(&self) -> Option<&anyhow::Error> {
+        match self {
+            Outcome::Failed(cause) => Some(cause),
+            _ => None,
+        }
+    }
+
+    /// The failure's kind and cause, for a failure (a panic's cause is its message).
+    pub(crate) fn failure(&self) -> Option<(FailureKind, Arc<anyhow::Error>)> {
+        match self {
+            Outcome::Failed(cause) => Some((FailureKind::Failed, Arc::clone(cause))),
+            Outcome::Panicked(message) => Some((
+                FailureKind::Panicked,
+                Arc::new(anyhow::Error::msg(message.clone())),
+            )),
+            Outcome::TimedOut => Some((
+                FailureKind::TimedOut,
+                Arc::new(anyhow::Error::msg("timed out")),
+            )),
+            _ => None,
+        }
+    }
+
+    /// The same outcome without its value.
+    pub(crate) fn as_unit(&self) -> Outcome<()> {
+        match self {
+            Outcome::Completed(_) => Outcome::Completed(()),
+            Outcome::Failed(cause) => Outcome::Failed(Arc::clone(cause)),
+            Outcome::Panicked(message) => Outcome::Panicked(message.clone()),
+            Outcome::Cancelled => Outcome::Cancelled,
+            Outcome::TimedOut => Outcome::TimedOut,
+        }
+    }
+
     /// Whether the child completed with a value.
     pub fn is_completed(&self) -> bool {
         matches!(self, Outcome::Completed(_))
@@ -110,5 +165,63 @@ impl<T: fmt::Debug> fmt::Debug for Outcome<T> {
             Outcome::Cancelled => f.write_str("Cancelled"),
             Outcome::TimedOut => f.write_str("TimedOut"),
         }
+    }
+}
+
+/// Which outcome a child had, without its value: for snapshots, logs and reports.
+///
+/// ```
+/// use actix_taskgroup::{Outcome, OutcomeKind};
+///
+/// let outcome: Outcome<u8> = Outcome::TimedOut;
+/// assert_eq!(outcome.kind(), OutcomeKind::TimedOut);
+/// assert_eq!(outcome.kind().as_str(), "timed_out");
+/// assert_eq!(outcome.kind().to_string(), "timed out");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum OutcomeKind {
+    /// [`Outcome::Completed`].
+    Completed,
+    /// [`Outcome::Failed`].
+    Failed,
+    /// [`Outcome::Panicked`].
+    Panicked,
+    /// [`Outcome::Cancelled`].
+    Cancelled,
+    /// [`Outcome::TimedOut`].
+    TimedOut,
+}
+
+impl OutcomeKind {
+    /// The outcome as one machine-readable word: `completed`, `failed`, `panicked`,
+    /// `cancelled` or `timed_out`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutcomeKind::Completed => "completed",
+            OutcomeKind::Failed => "failed",
+            OutcomeKind::Panicked => "panicked",
+            OutcomeKind::Cancelled => "cancelled",
+            OutcomeKind::TimedOut => "timed_out",
+        }
+    }
+
+    /// Whether this is a failure: an error, a panic or a timeout.
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            OutcomeKind::Failed | OutcomeKind::Panicked | OutcomeKind::TimedOut
+        )
+    }
+}
+
+impl fmt::Display for OutcomeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OutcomeKind::TimedOut => "timed out",
+            other => other.as_str(),
+        })
     }
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use actix_taskgroup::{
-    Cancel, FailureKind, GroupDone, GroupErrorKind, GroupSupervisor, Join, NotifyWhenDone, Outcome,
-    Policy, SpawnActor, SpawnError, SpawnFuture,
+    Cancel, Child, FailureKind, GroupDone, GroupErrorKind, GroupSupervisor, Join, NotifyWhenDone,
+    Outcome, Policy, SpawnActor, SpawnError, SpawnFuture,
 };
 use common::run_paused;
 use common::worker::{Log, PanicNow, Script, Worker, count};
@@ -31,7 +31,12 @@ fn a_failing_child_stops_its_siblings_and_the_reply_comes_after_every_stopped() 
             })
             .child_actor("c", move |r| Worker::new("c", Script::Idle, &l3, r))
             .start();
-        let error = group.send(Join::new()).await.unwrap().unwrap_err();
+        let error = group
+            .send(Join::new())
+            .await
+            .unwrap()
+            .into_result()
+            .unwrap_err();
         assert_eq!(
             count(&log, "stopped"),
             3,
@@ -60,7 +65,12 @@ fn siblings_are_asked_to_stop_newest_first_and_run_stopping_and_stopped() {
         let group = builder.start();
         tokio::time::sleep(Duration::from_millis(1)).await;
         group.send(Cancel).await.unwrap();
-        let error = group.send(Join::new()).await.unwrap().unwrap_err();
+        let error = group
+            .send(Join::new())
+            .await
+            .unwrap()
+            .into_result()
+            .unwrap_err();
         assert!(error.is_cancelled());
         let stopping: Vec<String> = log
             .borrow()
@@ -89,7 +99,12 @@ fn a_panic_in_started_is_a_panicked_failure() {
                 Worker::new("bad", Script::PanicInStarted, &l2, r)
             })
             .start();
-        let error = group.send(Join::new()).await.unwrap().unwrap_err();
+        let error = group
+            .send(Join::new())
+            .await
+            .unwrap()
+            .into_result()
+            .unwrap_err();
         let failure = error.failure_named("bad").unwrap();
         assert_eq!(failure.kind(), FailureKind::Panicked);
         assert_eq!(failure.cause().to_string(), "bad panicked in started");
@@ -117,7 +132,12 @@ fn a_panic_in_a_handler_is_a_panicked_failure() {
             })
             .unwrap();
         worker.do_send(PanicNow);
-        let error = group.send(Join::new()).await.unwrap().unwrap_err();
+        let error = group
+            .send(Join::new())
+            .await
+            .unwrap()
+            .into_result()
+            .unwrap_err();
         let failure = error.failure_named("handler").unwrap();
         assert_eq!(failure.kind(), FailureKind::Panicked);
         assert_eq!(failure.cause().to_string(), "handler panicked in a handler");
@@ -138,7 +158,12 @@ fn a_panic_in_stopping_while_being_stopped_is_kept_after_the_first_failure() {
                 Worker::new("trigger", Script::FailAfter(5), &l2, r)
             })
             .start();
-        let error = group.send(Join::new()).await.unwrap().unwrap_err();
+        let error = group
+            .send(Join::new())
+            .await
+            .unwrap()
+            .into_result()
+            .unwrap_err();
         let failures: Vec<_> = error.failures().map(|f| (f.name(), f.kind())).collect();
         assert_eq!(
             failures,
@@ -167,7 +192,12 @@ fn a_child_that_vetoes_its_stop_is_dropped_when_the_grace_period_ends() {
         tokio::time::sleep(Duration::from_millis(1)).await;
         let start = Instant::now();
         group.send(Cancel).await.unwrap();
-        let report = group.send(Join::new()).await.unwrap().unwrap_err();
+        let report = group
+            .send(Join::new())
+            .await
+            .unwrap()
+            .into_result()
+            .unwrap_err();
         assert_eq!(
             start.elapsed(),
             Duration::from_secs(3),
@@ -198,29 +228,38 @@ fn one_grace_deadline_is_shared_by_every_child() {
         tokio::time::sleep(Duration::from_millis(1)).await;
         let start = Instant::now();
         group.send(Cancel).await.unwrap();
-        group.send(Join::new()).await.unwrap().unwrap_err();
+        group
+            .send(Join::new())
+            .await
+            .unwrap()
+            .into_result()
+            .unwrap_err();
         assert_eq!(start.elapsed(), Duration::from_secs(2), "never N x grace");
         assert_eq!(count(&log, "dropped"), 4);
     });
 }
 
 #[test]
-fn a_child_whose_addresses_all_dropped_has_completed() {
+fn a_child_that_opted_in_stops_once_its_addresses_are_dropped() {
     run_paused(async {
         let log = log();
         let sup = GroupSupervisor::<()>::builder().build();
         let handle = sup.handle();
         let group = sup.start();
         let l1 = log.clone();
-        let address = handle
-            .spawn_actor("short-lived", move |r| {
-                Worker::new("short-lived", Script::WhileAddressed, &l1, r)
-            })
+        let id = handle
+            .spawn_child(
+                Child::actor("short-lived", move |r| {
+                    Worker::new("short-lived", Script::WhileAddressed, &l1, r)
+                })
+                .stop_when_unaddressed(),
+            )
             .unwrap();
+        let address = handle.child_addr_of::<Worker>(id).unwrap();
         tokio::time::sleep(Duration::from_millis(1)).await;
         assert_eq!(count(&log, "stopped"), 0, "alive while addressed");
         drop(address);
-        let report = group.send(Join::new()).await.unwrap().unwrap();
+        let report = group.send(Join::new()).await.unwrap();
         assert!(matches!(
             report.children()[0].outcome(),
             Outcome::Completed(())
@@ -242,7 +281,7 @@ fn an_actor_child_can_report_a_value() {
             })
             .child_future("future", || async { Ok::<_, anyhow::Error>(7) })
             .start();
-        let report = group.send(Join::new()).await.unwrap().unwrap();
+        let report = group.send(Join::new()).await.unwrap();
         assert_eq!(report.values().copied().collect::<Vec<_>>(), [42, 7]);
         let child = &report.children()[0];
         let (started, stopped) = (child.started_at().unwrap(), child.stopped_at().unwrap());
@@ -262,7 +301,7 @@ impl Actor for Listener {
 impl Handler<GroupDone<()>> for Listener {
     type Result = ();
     fn handle(&mut self, done: GroupDone<()>, _: &mut Context<Self>) {
-        assert!(done.0.is_err());
+        assert!(!done.0.is_success());
         self.told.set(self.told.get() + 1);
     }
 }
@@ -289,10 +328,10 @@ fn every_asker_gets_the_answer_once_and_a_late_asker_gets_it_at_once() {
             group.send(Join::new())
         );
         for answer in [a, b, c] {
-            assert_eq!(answer.unwrap().unwrap_err().failures().count(), 1);
+            assert_eq!(answer.unwrap().error().unwrap().failures().count(), 1);
         }
         let late = group.send(Join::new()).await.unwrap();
-        assert!(late.is_err());
+        assert!(!late.is_success());
         tokio::time::sleep(Duration::from_millis(1)).await;
         assert_eq!(told.get(), 1, "the recipient is told exactly once");
     });
@@ -312,7 +351,7 @@ fn an_asker_that_went_away_does_not_disturb_the_group() {
         let gone = tokio::time::timeout(Duration::from_millis(1), group.send(Join::new())).await;
         assert!(gone.is_err());
         let answer = group.send(Join::new()).await.unwrap();
-        assert!(answer.is_err());
+        assert!(!answer.is_success());
         assert_eq!(count(&log, "stopped"), 1);
     });
 }
@@ -375,7 +414,12 @@ fn the_parent_can_cancel_by_message_and_still_get_the_combined_result() {
             .start();
         tokio::time::sleep(Duration::from_millis(1)).await;
         group.send(Cancel).await.unwrap();
-        let error = group.send(Join::new()).await.unwrap().unwrap_err();
+        let error = group
+            .send(Join::new())
+            .await
+            .unwrap()
+            .into_result()
+            .unwrap_err();
         assert!(error.is_cancelled());
         assert_eq!(error.failures().count(), 0);
         assert_eq!(count(&log, "stopped"), 1);
@@ -402,7 +446,12 @@ fn spawn_by_message_from_anywhere_and_refusal_after_the_end() {
             .await
             .unwrap()
             .unwrap();
-        let error = group.send(Join::new()).await.unwrap().unwrap_err();
+        let error = group
+            .send(Join::new())
+            .await
+            .unwrap()
+            .into_result()
+            .unwrap_err();
         assert_eq!(error.first_failure().unwrap().name(), Some("remote"));
 
         let refused = group
@@ -430,7 +479,12 @@ fn collect_all_keeps_every_actor_failure() {
                 Worker::new("z", Script::CompleteAfter(30), &l3, r)
             })
             .start();
-        let error = group.send(Join::new()).await.unwrap().unwrap_err();
+        let error = group
+            .send(Join::new())
+            .await
+            .unwrap()
+            .into_result()
+            .unwrap_err();
         let names: Vec<_> = error.failures().map(|f| f.name().unwrap()).collect();
         assert_eq!(names, ["y", "x"]);
     });
@@ -447,13 +501,13 @@ fn the_system_is_healthy_afterwards_and_runs_a_new_group() {
                 Worker::new("bad", Script::PanicInStarted, &l1, r)
             })
             .start();
-        assert!(group.send(Join::new()).await.unwrap().is_err());
+        assert!(!group.send(Join::new()).await.unwrap().is_success());
     });
     let values = system.block_on(async {
         let group = GroupSupervisor::<u8>::builder()
             .child_future("ok", || async { Ok::<_, anyhow::Error>(1) })
             .start();
-        group.send(Join::new()).await.unwrap().unwrap()
+        group.send(Join::new()).await.unwrap()
     });
     assert_eq!(values.values().copied().collect::<Vec<_>>(), [1]);
 }
@@ -473,7 +527,12 @@ fn a_factory_that_cancels_its_own_group_while_being_built_still_ends_the_group()
             Worker::new("first", Script::Idle, &l1, r)
         });
         assert!(spawned.is_ok());
-        let error = group.send(Join::new()).await.unwrap().unwrap_err();
+        let error = group
+            .send(Join::new())
+            .await
+            .unwrap()
+            .into_result()
+            .unwrap_err();
         assert!(error.is_cancelled());
         assert_eq!(count(&log, "started"), 1);
         assert_eq!(count(&log, "stopped"), 1, "it was started, then stopped");

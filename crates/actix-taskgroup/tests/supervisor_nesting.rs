@@ -48,7 +48,12 @@ fn a_leaf_failure_five_levels_down_is_one_error_tree_and_every_actor_stops() {
         let (builder, groups, workers) = tree(5, 3, true, &log);
         assert!(groups >= 100, "{groups} supervisors");
         let root = builder.start();
-        let error = root.send(Join::new()).await.unwrap().unwrap_err();
+        let error = root
+            .send(Join::new())
+            .await
+            .unwrap()
+            .into_result()
+            .unwrap_err();
 
         // One failure per level, each keeping the level below: a tree, not a flat list.
         let mut level: &GroupError = &error;
@@ -83,7 +88,12 @@ fn cancelling_the_root_stops_the_whole_tree() {
         tokio::time::sleep(Duration::from_millis(1)).await;
         assert_eq!(count(&log, "started"), workers);
         root.send(Cancel).await.unwrap();
-        let error = root.send(Join::new()).await.unwrap().unwrap_err();
+        let error = root
+            .send(Join::new())
+            .await
+            .unwrap()
+            .into_result()
+            .unwrap_err();
         assert!(error.is_cancelled());
         assert_eq!(
             error.failures().count(),
@@ -113,7 +123,12 @@ fn a_nested_group_is_not_forced_before_it_has_stopped_its_own_children() {
         tokio::time::sleep(Duration::from_millis(1)).await;
         let start = Instant::now();
         outer.send(Cancel).await.unwrap();
-        let error = outer.send(Join::new()).await.unwrap().unwrap_err();
+        let error = outer
+            .send(Join::new())
+            .await
+            .unwrap()
+            .into_result()
+            .unwrap_err();
         assert_eq!(
             start.elapsed(),
             Duration::from_secs(3),
@@ -140,7 +155,7 @@ fn a_mixed_tree_of_actors_futures_and_groups_maps_values_up() {
             .child_future("f0", || async { Ok::<_, anyhow::Error>(1) })
             .child_group("sum", inner, |values: Vec<u32>| values.iter().sum())
             .start();
-        let report = outer.send(Join::new()).await.unwrap().unwrap();
+        let report = outer.send(Join::new()).await.unwrap();
         assert_eq!(report.values().copied().collect::<Vec<_>>(), [1, 5]);
     });
 }

@@ -1,49 +1,19 @@
-//! A child of a group: its identity, and the wrapper the group's driver polls.
+//! One incarnation of a child as the driver holds it: the body behind a small trait, polled
+//! under `catch_unwind` (R5), with its own waker once it has waited.
 
-use std::fmt;
+use std::any::Any;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use crate::Outcome;
-use crate::panic::{drop_catching_panic, panic_message};
-use crate::ready_queue::{ChildWaker, ReadyQueue};
 use futures::task::waker_ref;
 
-/// The identity of a child within its group: its position in spawn order, starting at 0.
-///
-/// ```
-/// use actix_taskgroup::TaskGroup;
-///
-/// # actix_rt::System::new().block_on(async {
-/// let group = TaskGroup::new();
-/// let first = group.spawn(async { Ok::<_, anyhow::Error>(1) }).unwrap();
-/// let second = group.spawn(async { Ok::<_, anyhow::Error>(2) }).unwrap();
-/// assert_eq!((first.index(), second.index()), (0, 1));
-/// assert_eq!(second.to_string(), "#1");
-/// # });
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ChildId(usize);
-
-impl ChildId {
-    pub(crate) fn new(index: usize) -> Self {
-        ChildId(index)
-    }
-
-    /// The child's position in spawn order.
-    pub fn index(self) -> usize {
-        self.0
-    }
-}
-
-impl fmt::Display for ChildId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
-    }
-}
+use crate::child::ChildId;
+use crate::engine::panic::{drop_catching_panic, panic_message};
+use crate::engine::ready_queue::{ChildWaker, ReadyQueue};
+use crate::outcome::Outcome;
 
 /// A child future with its error turned into `anyhow::Error`.
 // Not an `async fn`: that would capture `E` in the returned future and so demand
@@ -58,21 +28,35 @@ where
     async move { future.await.map_err(Into::into) }
 }
 
-/// What the driver polls for one child: a future, or an actor's context.
+/// What a child does when its group asks it to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StopAsk {
+    /// It cannot stop by itself (a plain future): drop it now.
+    DropNow,
+    /// It was told and stops on its own (an actor's `ctx.stop()`, a future that watches its
+    /// stop signal): keep polling it until it ends or its grace period is over.
+    Stopping,
+}
+
+/// What the driver polls for one child: a future, an actor's context, a nested group.
 pub(crate) trait ChildBody<T> {
     /// Polls the child; ready with its outcome once it has ended.
     fn poll_end(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome<T>>;
 
-    /// Asks the child to stop on its own (an actor's graceful stop). Returns `false` when the
-    /// child cannot stop by itself and must be dropped now: a future.
-    fn ask_to_stop(self: Pin<&mut Self>) -> bool {
-        false
+    /// Asks the child to stop on its own.
+    fn ask_to_stop(self: Pin<&mut Self>) -> StopAsk {
+        StopAsk::DropNow
     }
 
     /// Whether the group may drop the child when the grace period ends. A nested group is
-    /// never forced: it applies its own grace to its own children.
+    /// never forced: it applies its own grace to its own children (DESIGN §6).
     fn forceable(&self) -> bool {
         true
+    }
+
+    /// The address of an actor child (an `Addr<A>`, boxed), for lookups.
+    fn address(&self) -> Option<Box<dyn Any>> {
+        None
     }
 }
 
@@ -81,20 +65,26 @@ where
     F: Future<Output = anyhow::Result<T>>,
 {
     fn poll_end(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome<T>> {
-        self.poll(cx).map(|result| match result {
-            Ok(value) => Outcome::Completed(value),
-            Err(error) => Outcome::Failed(Arc::new(error)),
-        })
+        self.poll(cx).map(Outcome::from_result)
     }
 }
 
 pub(crate) type BoxedChild<T> = Pin<Box<dyn ChildBody<T>>>;
 
-/// A child as the driver holds it: boxed, and polled under `catch_unwind` so that a panic
-/// becomes `Outcome::Panicked` instead of unwinding into the group (R5).
-///
-/// It sits in its group's slot for its id, which is why it does not hold the id itself: a
-/// large group holds many, and a slot's size is what a child costs in memory.
+/// How one poll of a child went.
+pub(crate) enum Polled<T> {
+    /// The child ended (and has been dropped).
+    Ended(Outcome<T>),
+    /// The child waits, and its waker will say when to poll it again.
+    Pending,
+    /// The child waited on its first poll, made with the no-op waker: poll it again with its
+    /// own waker after the siblings that are already due, as a task woken before it returned
+    /// `Pending` would be (R10: a child that yields lets its siblings run first).
+    Repoll,
+}
+
+/// A child incarnation as the driver holds it. It sits in its group's slot for its id, which
+/// is why it does not hold the id itself: a slot's size is what a child costs in memory.
 pub(crate) struct ChildTask<T> {
     /// `None` once the child has ended or been dropped.
     body: Option<BoxedChild<T>>,
@@ -102,6 +92,8 @@ pub(crate) struct ChildTask<T> {
     waker: Option<Arc<ChildWaker>>,
     /// Whether the group has asked it to stop.
     stop_asked: bool,
+    /// An actor child counts as not ready until its first poll has run `started()` (R15).
+    awaiting_first_poll: bool,
 }
 
 impl<T> ChildTask<T> {
@@ -110,6 +102,7 @@ impl<T> ChildTask<T> {
             body: Some(body),
             waker: None,
             stop_asked: false,
+            awaiting_first_poll: false,
         }
     }
 
@@ -118,32 +111,55 @@ impl<T> ChildTask<T> {
         self.body.as_ref().is_some_and(|body| body.forceable())
     }
 
+    pub(crate) fn address(&self) -> Option<Box<dyn Any>> {
+        self.body.as_ref()?.address()
+    }
+
     /// Whether the group has asked this child to stop.
     pub(crate) fn stop_asked(&self) -> bool {
         self.stop_asked
     }
 
-    /// Polls the child; ready with its outcome once it has ended (and been dropped).
+    /// Marks an actor child as not ready until its first poll.
+    pub(crate) fn await_first_poll(&mut self) {
+        self.awaiting_first_poll = true;
+    }
+
+    /// True once, after the first poll of a child that waited for it.
+    pub(crate) fn take_first_poll_done(&mut self) -> bool {
+        std::mem::take(&mut self.awaiting_first_poll)
+    }
+
+    pub(crate) fn counts_unready(&self) -> bool {
+        self.awaiting_first_poll
+    }
+
+    /// Polls the child.
     ///
     /// The first poll is made with the no-op waker: most children of a large group end in
-    /// it, and then never cost a waker. One that returns `Pending` is given its own waker and
-    /// polled again at once; the `Future` contract only asks that the waker of the latest
-    /// poll be woken, and anything that happened between the two polls is seen by the second.
+    /// it, and then never cost a waker. One that returns `Pending` gets its own waker and is
+    /// polled again with it (`Polled::Repoll`); the `Future` contract only asks that the
+    /// waker of the latest poll be woken, and the second poll sees anything that happened in
+    /// between.
     #[inline]
-    pub(crate) fn poll(&mut self, id: ChildId, queue: &Arc<ReadyQueue>) -> Poll<Outcome<T>> {
-        let waker = match self.waker.take() {
-            Some(waker) => waker,
-            None => {
-                if let Poll::Ready(outcome) = self.poll_with(Waker::noop()) {
-                    return Poll::Ready(outcome);
+    pub(crate) fn poll(&mut self, id: ChildId, queue: &Arc<ReadyQueue>) -> Polled<T> {
+        match &self.waker {
+            None => match self.poll_with(Waker::noop()) {
+                Poll::Ready(outcome) => Polled::Ended(outcome),
+                Poll::Pending => {
+                    self.waker = Some(ChildWaker::new(id.index(), queue));
+                    Polled::Repoll
                 }
-                ChildWaker::new(id.index(), queue)
+            },
+            Some(waker) => {
+                waker.clear();
+                let waker = Arc::clone(waker);
+                match self.poll_with(&waker_ref(&waker)) {
+                    Poll::Ready(outcome) => Polled::Ended(outcome),
+                    Poll::Pending => Polled::Pending,
+                }
             }
-        };
-        waker.clear();
-        let polled = self.poll_with(&waker_ref(&waker));
-        self.waker = Some(waker);
-        polled
+        }
     }
 
     fn poll_with(&mut self, waker: &Waker) -> Poll<Outcome<T>> {
@@ -154,7 +170,8 @@ impl<T> ChildTask<T> {
         match catch_unwind(AssertUnwindSafe(|| body.as_mut().poll_end(&mut cx))) {
             Ok(Poll::Pending) => Poll::Pending,
             // The child is done: drop it here, where a panic in its destructor is caught and
-            // kept (R5).
+            // kept (R5), and before anything else happens (a restart, R12, starts only once
+            // the old incarnation is gone).
             Ok(Poll::Ready(outcome)) => {
                 Poll::Ready(match self.body.take().and_then(drop_catching_panic) {
                     Some(message) => Outcome::Panicked(message),
@@ -165,14 +182,29 @@ impl<T> ChildTask<T> {
         }
     }
 
-    /// Asks the child to stop gracefully. Returns its outcome if it ended there and then (a
-    /// future is dropped; a panic is caught), `None` if it will stop on its own.
-    pub(crate) fn ask_to_stop(&mut self) -> Option<Outcome<T>> {
+    /// Asks the child to stop gracefully, and runs it at once so that its stop hooks, and its
+    /// `Drop` if it ends there and then, happen in the order the group asks (R2: newest
+    /// first). Returns its outcome if it ended, `None` if it is still stopping.
+    pub(crate) fn ask_to_stop(
+        &mut self,
+        id: ChildId,
+        queue: &Arc<ReadyQueue>,
+    ) -> Option<Outcome<T>> {
         self.stop_asked = true;
         let body = self.body.as_mut()?;
         match catch_unwind(AssertUnwindSafe(|| body.as_mut().ask_to_stop())) {
-            Ok(true) => None,
-            Ok(false) => self.cancel(),
+            Ok(StopAsk::DropNow) => self.cancel(),
+            Ok(StopAsk::Stopping) => {
+                let waker = self
+                    .waker
+                    .get_or_insert_with(|| ChildWaker::new(id.index(), queue));
+                waker.clear();
+                let waker = Arc::clone(waker);
+                match self.poll_with(&waker_ref(&waker)) {
+                    Poll::Ready(outcome) => Some(outcome),
+                    Poll::Pending => None,
+                }
+            }
             Err(payload) => Some(self.end_after_panic(payload)),
         }
     }
@@ -187,7 +219,7 @@ impl<T> ChildTask<T> {
         })
     }
 
-    fn end_after_panic(&mut self, payload: Box<dyn std::any::Any + Send>) -> Outcome<T> {
+    fn end_after_panic(&mut self, payload: Box<dyn Any + Send>) -> Outcome<T> {
         let message = panic_message(&*payload);
         // A child that panicked may panic again while being dropped; that second panic is
         // part of the same failure and must not escape either.

@@ -1,236 +1,258 @@
-//! Actor children: the group owns each child's context and drives it itself.
+//! Actor children: the group owns each child's mailbox and context and drives it itself.
 //!
 //! `actix::Actor::start` hands the context to a runtime task and throws the task's handle
 //! away, so nobody can see the actor stop, catch its panics or force it. Instead the group
-//! builds the context (`Context::new()` + `into_future`) and polls the resulting `ContextFut`
-//! from its driver like any other child: it sees the stop without polling for it, catches a
-//! panic in `started()`, a handler or `stopping()` (R5), asks for a graceful stop with
-//! `ctx.stop()` and forces one by dropping the context (R2).
+//! makes the mailbox (`channel` + `Context::with_receiver`, keeping the sender that
+//! `Context::new()` would throw away), builds the actor on the child's first poll, and
+//! polls the resulting `ContextFut` from its driver like any other child: it sees the stop
+//! without polling for it, catches a panic in `started()`, a handler or `stopping()` (R5),
+//! asks for a graceful stop with `ctx.stop()` and forces one by dropping the context (R2).
+//!
+//! The kept sender is the group's own address of the child (DESIGN §6): an idle actor that
+//! only waits for messages lives until it stops itself or its group stops it, and its
+//! address exists from the spawn, before its factory runs (a queued child's messages wait
+//! in its mailbox).
 
-use std::fmt;
+use std::any::Any;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::rc::{Rc, Weak};
-use std::task::{Context as TaskContext, Poll, Waker};
+use std::rc::Rc;
+use std::task::{Context as TaskContext, Poll};
 
 use actix::dev::ContextFut;
+use actix::dev::channel::{self, AddressReceiver};
 use actix::{Actor, ActorContext, Addr, Context};
 
-use crate::child::ChildBody;
-use crate::scope::{Name, Scope};
-use crate::{ChildId, Outcome, SpawnError};
+use crate::child::{ChildId, ChildKind};
+use crate::engine::child::{BoxedChild, ChildBody, StopAsk};
+use crate::engine::spec::{Incarnate, Incarnation};
+use crate::supervisor::reporter::Reporter;
 
-/// An actor child's line to its group: how it reports a failure or a value before it stops.
-///
-/// The group gives one to the factory that builds each actor child. An actor that stops
-/// without reporting anything has completed (with `T::default()`, so `()` for the usual
-/// `GroupSupervisor<()>`); one that reported a failure has failed, and under fail-fast its
-/// siblings are stopped as soon as it has stopped.
-///
-/// ```
-/// use actix::prelude::*;
-/// use actix_taskgroup::{GroupSupervisor, Join, Reporter};
-///
-/// struct Migrator {
-///     reporter: Reporter<()>,
-/// }
-///
-/// impl Actor for Migrator {
-///     type Context = Context<Self>;
-///
-///     fn started(&mut self, ctx: &mut Context<Self>) {
-///         // One line: record the failure and stop.
-///         self.reporter.fail_and_stop(ctx, anyhow::anyhow!("table locked"));
-///     }
-/// }
-///
-/// # actix_rt::System::new().block_on(async {
-/// let group = GroupSupervisor::<()>::builder()
-///     .child_actor("migrate", |reporter| Migrator { reporter })
-///     .start();
-/// let error = group.send(Join::new()).await.unwrap().unwrap_err();
-/// assert_eq!(error.first_failure().unwrap().cause().to_string(), "table locked");
-/// # });
-/// ```
-pub struct Reporter<T> {
-    scope: Weak<Scope<T>>,
-    id: ChildId,
+/// actix's default mailbox capacity.
+const MAILBOX_CAPACITY: usize = 16;
+
+/// How an actor child's incarnations are built.
+pub(crate) enum ActorFactory<A, T> {
+    /// Once only (a builder's `child_actor`, a `SpawnActor` message).
+    Once(Option<Box<dyn FnOnce(Reporter<T>) -> A>>),
+    /// Once per incarnation (a restartable [`Child::actor`](crate::Child::actor)).
+    Shared(Rc<dyn Fn(Reporter<T>) -> A>),
 }
 
-impl<T> Reporter<T> {
-    /// The child's id in its group.
-    pub fn id(&self) -> ChildId {
-        self.id
-    }
-
-    /// Records that the child failed. It takes effect when the actor stops; the last report
-    /// before the stop wins. A report after the child has stopped is ignored.
-    pub fn fail(&self, error: impl Into<anyhow::Error>) {
-        self.report(Outcome::Failed(std::sync::Arc::new(error.into())));
-    }
-
-    pub(crate) fn report(&self, outcome: Outcome<T>) {
-        if let Some(scope) = self.scope.upgrade() {
-            scope.report(self.id, outcome);
-        }
-    }
-
-    /// Records the child's value. It takes effect when the actor stops.
-    pub fn complete(&self, value: T) {
-        self.report(Outcome::Completed(value));
-    }
-
-    /// Records that the child failed and stops it: the one-line way to fail.
-    pub fn fail_and_stop<A>(&self, ctx: &mut Context<A>, error: impl Into<anyhow::Error>)
-    where
-        A: Actor<Context = Context<A>>,
-    {
-        self.fail(error);
-        ctx.stop();
-    }
-
-    /// Records the child's value and stops it.
-    pub fn complete_and_stop<A>(&self, ctx: &mut Context<A>, value: T)
-    where
-        A: Actor<Context = Context<A>>,
-    {
-        self.complete(value);
-        ctx.stop();
-    }
-}
-
-impl<T> Clone for Reporter<T> {
-    fn clone(&self) -> Self {
-        Reporter {
-            scope: Weak::clone(&self.scope),
-            id: self.id,
-        }
-    }
-}
-
-impl<T> fmt::Debug for Reporter<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Reporter").field("id", &self.id).finish()
-    }
+/// The group's own address of a child: strong unless it opted to stop once unaddressed.
+enum OwnAddress<A: Actor> {
+    Strong(Addr<A>),
+    Weak(actix::WeakAddr<A>),
 }
 
 /// An actor child as the driver polls it.
-struct ActorChild<A: Actor<Context = Context<A>>, T> {
-    context: ContextFut<A, Context<A>>,
-    /// The waker of the last poll that returned pending: `ctx.stop()` does not wake the
-    /// context, so asking the child to stop wakes it through this.
-    waker: Option<Waker>,
+pub(crate) struct ActorChild<A: Actor<Context = Context<A>>, T> {
+    factory: ActorFactory<A, T>,
+    reporter: Option<Reporter<T>>,
+    mailbox: Option<AddressReceiver<A>>,
+    address: OwnAddress<A>,
+    /// Built on the first poll.
+    context: Option<ContextFut<A, Context<A>>>,
     stop_asked: bool,
-    /// Set when the context finished inside `ask_to_stop`: it must not be polled again (a
-    /// finished `ContextFut` would run `stopped()` a second time).
-    ended: bool,
-    forceable: bool,
+    kind: ChildKind,
     values: PhantomData<fn() -> T>,
+}
+
+impl<A, T> ActorChild<A, T>
+where
+    A: Actor<Context = Context<A>>,
+    T: Default + 'static,
+{
+    pub(crate) fn new(
+        factory: ActorFactory<A, T>,
+        reporter: Reporter<T>,
+        kind: ChildKind,
+        stop_when_unaddressed: bool,
+    ) -> Self {
+        let (sender, mailbox) = channel::channel(MAILBOX_CAPACITY);
+        let address = Addr::new(sender);
+        let address = if stop_when_unaddressed {
+            OwnAddress::Weak(address.downgrade())
+        } else {
+            OwnAddress::Strong(address)
+        };
+        ActorChild {
+            factory,
+            reporter: Some(reporter),
+            mailbox: Some(mailbox),
+            address,
+            context: None,
+            stop_asked: false,
+            kind,
+            values: PhantomData,
+        }
+    }
+
+    pub(crate) fn boxed(self) -> BoxedChild<T> {
+        Box::pin(self)
+    }
+
+    /// The child's address, for whoever spawned it or looks it up.
+    pub(crate) fn addr(&self) -> Option<Addr<A>> {
+        match &self.address {
+            OwnAddress::Strong(address) => Some(address.clone()),
+            OwnAddress::Weak(weak) => weak.upgrade(),
+        }
+    }
+
+    /// Builds the actor: the user's factory runs here, on the first poll (under the
+    /// driver's `catch_unwind`: a factory that panics is a child that panicked, R5).
+    fn build(&mut self) -> Option<&mut ContextFut<A, Context<A>>> {
+        if self.context.is_none() {
+            let reporter = self.reporter.take()?;
+            let mailbox = self.mailbox.take()?;
+            let actor = match &mut self.factory {
+                ActorFactory::Once(factory) => factory.take()?(reporter),
+                ActorFactory::Shared(factory) => factory(reporter),
+            };
+            self.context = Some(Context::with_receiver(mailbox).into_future(actor));
+        }
+        self.context.as_mut()
+    }
 }
 
 impl<A, T> ChildBody<T> for ActorChild<A, T>
 where
     A: Actor<Context = Context<A>>,
-    T: Default,
+    T: Default + 'static,
 {
-    fn poll_end(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Outcome<T>> {
+    fn poll_end(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<crate::outcome::Outcome<T>> {
         let this = self.get_mut();
-        if !this.ended && Pin::new(&mut this.context).poll(cx).is_pending() {
-            match &this.waker {
-                Some(waker) if waker.will_wake(cx.waker()) => {}
-                _ => this.waker = Some(cx.waker().clone()),
-            }
+        let Some(context) = this.build() else {
+            return Poll::Ready(crate::outcome::Outcome::Cancelled);
+        };
+        if Pin::new(context).poll(cx).is_pending() {
             return Poll::Pending;
         }
         // Stopped without a report: completed, unless the group had asked it to stop.
         Poll::Ready(if this.stop_asked {
-            Outcome::Cancelled
+            crate::outcome::Outcome::Cancelled
         } else {
-            Outcome::Completed(T::default())
+            crate::outcome::Outcome::Completed(T::default())
         })
     }
 
-    fn ask_to_stop(self: Pin<&mut Self>) -> bool {
+    fn ask_to_stop(self: Pin<&mut Self>) -> StopAsk {
         let this = self.get_mut();
         this.stop_asked = true;
-        this.context.ctx().stop();
-        // Run its `stopping()` now, so that siblings stop in exactly the order the group asks
-        // (newest first). It is polled with the waker the group's own poll registered for
-        // this child, so a veto leaves it waiting as if the group had polled it. A child never
-        // polled yet has no waker: it is started, then stopped, when the group first polls it.
-        if let Some(waker) = this.waker.clone() {
-            let mut cx = TaskContext::from_waker(&waker);
-            if Pin::new(&mut this.context).poll(&mut cx).is_ready() {
-                this.ended = true;
-                waker.wake();
+        // A child accepted but not polled yet is started, then stopped: whoever holds its
+        // address sees its whole lifecycle (`started()`, `stopping()`, `stopped()`). (A child
+        // still waiting for a start slot is not here: it is dropped unbuilt, R14.)
+        match this.build() {
+            Some(context) => {
+                context.ctx().stop();
+                StopAsk::Stopping
             }
+            None => StopAsk::DropNow,
         }
-        true
     }
 
     fn forceable(&self) -> bool {
-        self.forceable
+        // A nested group is never dropped at its parent's grace deadline (DESIGN §6).
+        self.kind != ChildKind::Group
+    }
+
+    fn address(&self) -> Option<Box<dyn Any>> {
+        Some(Box::new(self.addr()?))
     }
 }
 
-impl<T: Default + 'static> Scope<T> {
-    /// Accepts an actor child: builds it from `factory` (only once accepted, R7) in a context
-    /// the group owns, and returns its address. The group itself keeps no strong address, so
-    /// the child still stops when every address to it has been dropped.
+/// Makes incarnations of a restartable actor child.
+pub(crate) struct ActorMaker<A, T> {
+    pub(crate) factory: Rc<dyn Fn(Reporter<T>) -> A>,
+    pub(crate) kind: ChildKind,
+}
+
+impl<A, T> Incarnate<T> for ActorMaker<A, T>
+where
+    A: Actor<Context = Context<A>>,
+    T: Default + 'static,
+{
+    fn incarnate(&self, incarnation: Incarnation<T>) -> BoxedChild<T> {
+        let reporter = Reporter {
+            scope: incarnation.scope,
+            id: incarnation.id,
+            incarnation: incarnation.number,
+        };
+        ActorChild::new(
+            ActorFactory::Shared(Rc::clone(&self.factory)),
+            reporter,
+            self.kind,
+            incarnation.options.stop_when_unaddressed,
+        )
+        .boxed()
+    }
+}
+
+impl<T: Default + 'static> crate::child_spec::Child<T> {
+    /// An actor child: `factory` builds the actor of each incarnation, given the
+    /// incarnation's [`Reporter`]. The group drives the actor's context itself and holds an
+    /// address of its own, so the actor runs until it stops itself or the group stops it.
     ///
-    /// A nested group is not `forceable`: it is never dropped at the grace deadline.
-    pub(crate) fn spawn_actor<A>(
+    /// ```
+    /// use actix::prelude::*;
+    /// use actix_taskgroup::{Child, GroupSupervisor, Restart};
+    ///
+    /// struct Cache;
+    /// impl Actor for Cache {
+    ///     type Context = Context<Self>;
+    /// }
+    ///
+    /// let builder = GroupSupervisor::<()>::builder()
+    ///     .child(Child::actor("cache", |_reporter| Cache).restart(Restart::Permanent));
+    /// # drop(builder);
+    /// ```
+    pub fn actor<A, F>(name: impl Into<std::borrow::Cow<'static, str>>, factory: F) -> Self
+    where
+        A: Actor<Context = Context<A>>,
+        F: Fn(Reporter<T>) -> A + 'static,
+    {
+        let maker = ActorMaker {
+            factory: Rc::new(factory),
+            kind: ChildKind::Actor,
+        };
+        crate::child_spec::Child::with_maker(name, ChildKind::Actor, Rc::new(maker))
+    }
+}
+
+impl<T: Default + 'static> crate::engine::scope::Scope<T> {
+    /// Accepts an actor child built once by `factory`, and returns its id and address.
+    pub(crate) fn spawn_actor_once<A>(
         self: &Rc<Self>,
-        name: Option<Name>,
-        forceable: bool,
-        factory: impl FnOnce(Reporter<T>) -> A,
-    ) -> Result<Addr<A>, SpawnError>
+        name: Option<crate::engine::scope::Name>,
+        factory: Box<dyn FnOnce(Reporter<T>) -> A>,
+    ) -> Result<(ChildId, Addr<A>), crate::error::SpawnError>
     where
         A: Actor<Context = Context<A>>,
     {
         let mut address = None;
-        self.spawn_actor_with(name, forceable, factory, |context| {
-            address = Some(context.address());
+        let scope = self.me.clone();
+        let id = self.spawn_body(name, ChildKind::Actor, None, |id| {
+            let reporter = Reporter {
+                scope,
+                id,
+                incarnation: 1,
+            };
+            let child = ActorChild::new(
+                ActorFactory::Once(Some(factory)),
+                reporter,
+                ChildKind::Actor,
+                false,
+            );
+            address = child.addr();
+            child.boxed()
         })?;
-        address.ok_or(SpawnError::FactoryPanicked)
-    }
-
-    /// Accepts an actor child whose address nobody asked for (a builder's child): making an
-    /// address, and dropping it, costs a shared count update and a wake-up per child.
-    pub(crate) fn spawn_unaddressed_actor<A>(
-        self: &Rc<Self>,
-        name: Option<Name>,
-        factory: impl FnOnce(Reporter<T>) -> A,
-    ) where
-        A: Actor<Context = Context<A>>,
-    {
-        // Refused only once the group has stopped, and then the factory is never called.
-        let _ = self.spawn_actor_with(name, true, factory, |_| {});
-    }
-
-    fn spawn_actor_with<A>(
-        self: &Rc<Self>,
-        name: Option<Name>,
-        forceable: bool,
-        factory: impl FnOnce(Reporter<T>) -> A,
-        built: impl FnOnce(&ContextFut<A, Context<A>>),
-    ) -> Result<ChildId, SpawnError>
-    where
-        A: Actor<Context = Context<A>>,
-    {
-        let weak = Rc::downgrade(self);
-        self.spawn_with(name, |id| {
-            let actor = factory(Reporter { scope: weak, id });
-            let context = Context::new().into_future(actor);
-            built(&context);
-            Box::pin(ActorChild {
-                context,
-                waker: None,
-                stop_asked: false,
-                ended: false,
-                forceable,
-                values: PhantomData::<fn() -> T>,
-            })
-        })
+        match address {
+            Some(address) => Ok((id, address)),
+            None => Err(crate::error::SpawnError::Closed),
+        }
     }
 }

@@ -5,18 +5,23 @@ use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
-use actix::{Actor, Addr, Context};
+use actix::{Actor, Context};
 
-use crate::child::into_child;
-use crate::scope::{Scope, ScopeConfig};
-use crate::supervisor::PendingChild;
-use crate::{GroupSupervisor, Policy, Reporter, SupervisorGuard};
+use crate::child_spec::Child;
+use crate::engine::child::into_child;
+use crate::engine::config::ScopeConfig;
+use crate::engine::scope::Scope;
+use crate::group_options::group_options;
+use crate::supervisor::guard::SupervisorGuard;
+use crate::supervisor::reporter::Reporter;
+use crate::supervisor::{GroupSupervisor, PendingChild};
 
-/// Builds a [`GroupSupervisor`]: its name, policy, grace period, and the children it starts
-/// with. Children are given as factories and built only when the supervisor starts.
+/// Builds a [`GroupSupervisor`]: its name, policies, restart strategy and limits, grace
+/// period, deadline, and the children it starts with. Children are given as factories and
+/// built only when the supervisor starts.
 ///
 /// ```
-/// use actix_taskgroup::{GroupSupervisor, Join, Policy};
+/// use actix_taskgroup::{Child, GroupSupervisor, Join, Policy, Restart};
 /// use std::time::Duration;
 ///
 /// # actix_rt::System::new().block_on(async {
@@ -25,9 +30,9 @@ use crate::{GroupSupervisor, Policy, Reporter, SupervisorGuard};
 ///     .policy(Policy::CollectAll)
 ///     .grace(Duration::from_secs(2))
 ///     .child_future("one", || async { Ok::<_, anyhow::Error>(1) })
-///     .child_future("two", || async { Ok::<_, anyhow::Error>(2) })
+///     .child(Child::future("two", || async { Ok::<_, anyhow::Error>(2) }).restart(Restart::Transient))
 ///     .start();
-/// let report = group.send(Join::new()).await.unwrap().unwrap();
+/// let report = group.send(Join::new()).await.unwrap();
 /// assert_eq!(report.values().copied().collect::<Vec<_>>(), [1, 2]);
 /// # });
 /// ```
@@ -38,37 +43,27 @@ pub struct GroupSupervisorBuilder<T: 'static> {
 
 impl<T: 'static> GroupSupervisorBuilder<T> {
     pub(crate) fn new() -> Self {
+        let mut config = ScopeConfig::new(Duration::from_secs(5), true);
+        config.shared_result = true;
         GroupSupervisorBuilder {
-            config: ScopeConfig {
-                name: None,
-                policy: Policy::default(),
-                grace: Duration::from_secs(5),
-                timed: true,
-            },
+            config,
             children: Vec::new(),
         }
     }
 
-    /// Names the group; the name appears in its error and its report.
-    pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.config.name = Some(name.into());
+    group_options!();
+
+    /// Adds a child described by a [`Child`]: a future, an actor or a nested group, made
+    /// again at each restart, with its options.
+    pub fn child(mut self, child: Child<T>) -> Self {
+        self.children.push(Box::new(move |scope| {
+            let _ = scope.spawn_child(child);
+        }));
         self
     }
 
-    /// Chooses what the group does when a child fails (default: [`Policy::FailFast`]).
-    pub fn policy(mut self, policy: Policy) -> Self {
-        self.config.policy = policy;
-        self
-    }
-
-    /// How long a child asked to stop may take before it is dropped (default: 5 s). One
-    /// deadline is shared by every child of the group, never one per child.
-    pub fn grace(mut self, grace: Duration) -> Self {
-        self.config.grace = grace;
-        self
-    }
-
-    /// Adds a future child, built by `factory` when the supervisor starts.
+    /// Adds a future child, built once by `factory` when the supervisor starts (never
+    /// restarted; use [`child`](Self::child) with [`Child::future`] for that).
     pub fn child_future<F, Fut, E>(mut self, name: impl Into<Cow<'static, str>>, factory: F) -> Self
     where
         F: FnOnce() -> Fut + 'static,
@@ -77,13 +72,15 @@ impl<T: 'static> GroupSupervisorBuilder<T> {
     {
         let name = name.into();
         self.children.push(Box::new(move |scope| {
-            let _ = scope.spawn_with(Some(name), |_| Box::pin(into_child(factory())));
+            let lazy = futures::FutureExt::flatten(futures::future::lazy(move |_| factory()));
+            let _ = scope.spawn_future(Some(name), Box::pin(into_child(lazy)));
         }));
         self
     }
 
-    /// Adds an actor child, built by `factory` when the supervisor starts. The factory is given
-    /// the child's [`Reporter`].
+    /// Adds an actor child, built once by `factory` when the supervisor starts. The factory is
+    /// given the child's [`Reporter`]. The actor runs until it stops itself or the group
+    /// stops it (the group holds an address of its own).
     pub fn child_actor<A, F>(mut self, name: impl Into<Cow<'static, str>>, factory: F) -> Self
     where
         A: Actor<Context = Context<A>>,
@@ -92,15 +89,16 @@ impl<T: 'static> GroupSupervisorBuilder<T> {
     {
         let name = name.into();
         self.children.push(Box::new(move |scope| {
-            scope.spawn_unaddressed_actor(Some(name), factory);
+            let _ = scope.spawn_actor_once(Some(name), Box::new(factory));
         }));
         self
     }
 
     /// Adds a nested group (R8): a supervisor built from `group` when this one starts. Its
     /// values are mapped into this group's value by `map`; its failure is one failure of this
-    /// group that keeps the inner [`GroupError`](crate::GroupError) as a tree; stopping this
-    /// group stops it, and it stops its own children, with its own grace, before it ends.
+    /// group that keeps the inner [`GroupError`](crate::GroupError) as a tree; its report is
+    /// kept in its entry; stopping this group stops it, and it stops its own children, with
+    /// its own grace, before it ends.
     pub fn child_group<U, M>(
         mut self,
         name: impl Into<Cow<'static, str>>,
@@ -120,13 +118,16 @@ impl<T: 'static> GroupSupervisorBuilder<T> {
     }
 
     /// Builds the supervisor without starting it, for callers who want its
-    /// [`handle`](GroupSupervisor::handle) first or start it their own way.
+    /// [`handle`](GroupSupervisor::handle) first or start it their own way (for example on
+    /// another arbiter, with `Actor::start_in_arbiter`).
     pub fn build(self) -> GroupSupervisor<T> {
         GroupSupervisor::from_parts(Scope::new(self.config), self.children)
     }
 
-    /// Builds and starts the supervisor on the current arbiter.
-    pub fn start(self) -> Addr<GroupSupervisor<T>> {
+    /// Builds and starts the supervisor on the current arbiter. It is top-level: it runs
+    /// until it is stopped (its end condition, [`Cancel`](crate::Cancel), its own stop),
+    /// whoever holds its address.
+    pub fn start(self) -> actix::Addr<GroupSupervisor<T>> {
         self.build().start()
     }
 

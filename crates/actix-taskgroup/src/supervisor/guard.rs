@@ -4,7 +4,8 @@ use std::fmt;
 
 use actix::Addr;
 
-use crate::{Cancel, GroupSupervisor};
+use crate::supervisor::GroupSupervisor;
+use crate::supervisor::messages::lifecycle::Cancel;
 
 /// Keeps a [`GroupSupervisor`] tied to its owner: dropping the guard cancels the group (R6),
 /// which stops every child gracefully, then by force after the grace period.
@@ -50,7 +51,7 @@ impl<T: 'static> SupervisorGuard<T> {
     }
 
     /// The supervisor's address: send it [`Join`](crate::Join), spawn messages, or
-    /// [`Cancel`].
+    /// [`Cancel`](crate::Cancel).
     pub fn address(&self) -> &Addr<GroupSupervisor<T>> {
         &self.address
     }

@@ -1,4 +1,12 @@
-//! `GroupSupervisor`: the actix actor that supervises child actors and futures.
+//! `GroupSupervisor`: the actix actor that supervises child actors, futures and nested
+//! groups, and the messages, reporters and guards that come with it.
+
+pub(crate) mod actor_child;
+pub(crate) mod builder;
+pub(crate) mod guard;
+pub(crate) mod messages;
+pub(crate) mod nested;
+pub(crate) mod reporter;
 
 use std::fmt;
 use std::future::poll_fn;
@@ -7,23 +15,19 @@ use std::rc::Rc;
 use actix::fut::wrap_future;
 use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Running};
 
-use actix::Addr;
-
-use crate::scope::{Name, Scope};
-use crate::{
-    GroupError, GroupErrorKind, GroupHandle, GroupReport, GroupSupervisorBuilder, Outcome,
-    Reporter, SpawnError,
-};
-
-/// What a supervisor's waiting parent gets: every child's report, or the group's error.
-pub type JoinResult<T> = Result<GroupReport<T>, GroupError>;
+use crate::engine::scope::{Scope, StopReason};
+use crate::error::GroupErrorKind;
+use crate::handle::GroupHandle;
+use crate::report::GroupReport;
+use crate::supervisor::builder::GroupSupervisorBuilder;
 
 pub(crate) type PendingChild<T> = Box<dyn FnOnce(&Rc<Scope<T>>)>;
-pub(crate) type FinishListener<T> = Box<dyn FnOnce(&JoinResult<T>)>;
+pub(crate) type FinishListener<T> = Box<dyn FnOnce(&GroupReport<T>)>;
 
-/// An actix actor that supervises a group of child actors and futures: it runs them, watches
-/// them stop, stops the siblings when one fails, and replies to whoever waits with one
-/// combined result once every child has really stopped.
+/// An actix actor that supervises a group of child actors, futures and nested groups: it
+/// runs them, watches them stop, restarts them if they say so (R12), stops the siblings
+/// when one fails, and replies to whoever waits with one combined report once every child
+/// has really stopped (R1, R9).
 ///
 /// ```
 /// use actix::prelude::*;
@@ -39,7 +43,7 @@ pub(crate) type FinishListener<T> = Box<dyn FnOnce(&JoinResult<T>)>;
 ///     }
 /// }
 ///
-/// /// A worker that would run forever: it is stopped when its sibling fails.
+/// /// A worker that would run until stopped: it is stopped when its sibling fails.
 /// struct Steady;
 ///
 /// impl Actor for Steady {
@@ -50,12 +54,16 @@ pub(crate) type FinishListener<T> = Box<dyn FnOnce(&JoinResult<T>)>;
 /// let group = GroupSupervisor::<()>::builder()
 ///     .name("workers")
 ///     .child_actor("steady", |_| Steady)
-///     .child_actor("flaky", Flaky)
 ///     .child_future("warmup", || async { Ok::<_, anyhow::Error>(()) })
+///     .child_actor("flaky", Flaky)
 ///     .start();
 ///
-/// let error = group.send(Join::new()).await.unwrap().unwrap_err();
+/// let report = group.send(Join::new()).await.unwrap();
+/// let error = report.error().unwrap();
 /// assert_eq!(error.first_failure().unwrap().name(), Some("flaky"));
+/// // The report is complete even though the group failed.
+/// assert!(report.child_named("steady").unwrap().outcome().is_cancelled());
+/// assert!(report.child_named("warmup").unwrap().outcome().is_completed());
 /// # });
 /// ```
 ///
@@ -63,40 +71,45 @@ pub(crate) type FinishListener<T> = Box<dyn FnOnce(&JoinResult<T>)>;
 ///
 /// * Children given to the builder are built and started when the supervisor starts; more
 ///   can be added by message ([`SpawnActor`](crate::SpawnActor),
-///   [`SpawnFuture`](crate::SpawnFuture)) or, on the same arbiter, through a
-///   [`GroupHandle`].
-/// * The group ends once someone waits for it ([`Join`](crate::Join), a
-///   [`NotifyWhenDone`](crate::NotifyWhenDone) registration, a handle's join) and no child is
-///   left, or when it is stopped. The result is then kept: later askers get it at once.
+///   [`SpawnFuture`](crate::SpawnFuture), [`SpawnGroup`](crate::SpawnGroup),
+///   [`SpawnChild`](crate::SpawnChild)) or, on the same arbiter, through a [`GroupHandle`].
+/// * An actor child lives until it stops itself or the group stops it: the group holds an
+///   address of its own. Reach it by name with [`ChildAddr`](crate::ChildAddr).
+/// * The group ends when its [`EndCondition`](crate::EndCondition) holds: by default once
+///   someone waits ([`Join`](crate::Join), [`NotifyWhenDone`](crate::NotifyWhenDone), a
+///   handle's join) and no child is left; or never, until [`Close`](crate::Close); or once
+///   the main children are done and the services have been stopped. The report is then
+///   kept: later askers get it at once.
 /// * Stopping is two-phase (R2): every child is asked to stop in reverse start order (actors
-///   run `stopping()` and `stopped()`; futures are dropped); whoever is still running when the
-///   grace period ends is dropped (an actor that keeps returning `Running::Continue` from
-///   `stopping()` cannot hang the group; actix then never runs its `stopped()`). A nested
-///   group is never dropped early: it stops its own children, with its own grace.
+///   run `stopping()` and `stopped()`; futures are dropped, or told if they watch for it);
+///   whoever is still running when the grace period ends is dropped, newest first (an actor
+///   that keeps returning `Running::Continue` from `stopping()` cannot hang the group; actix
+///   then never runs its `stopped()`). A nested group is never dropped early: it stops its
+///   own children, with its own grace.
 /// * Stopping the supervisor itself (`ctx.stop()` from a handler, or
 ///   [`Cancel`](crate::Cancel)) stops the group first; its `stopped()` runs after every child
 ///   has stopped.
-/// * A [`SupervisorGuard`](crate::SupervisorGuard) (from
-///   [`start_guarded`](GroupSupervisorBuilder::start_guarded)) ties the group to its owner:
-///   when the owner drops it, the group is cancelled (R6).
+/// * Ownership (DESIGN §6): a supervisor started with [`start`](GroupSupervisorBuilder::start)
+///   is top-level and runs until stopped, whoever holds its address. A
+///   [`SupervisorGuard`](crate::SupervisorGuard) (from
+///   [`start_guarded`](GroupSupervisorBuilder::start_guarded)) ties it to its owner: when
+///   the owner drops it, the group is cancelled (R6). An asker that goes away is skipped.
 /// * Dropping the supervisor actor itself (actix drops it when its context is dropped, for
-///   example when the `System` shuts down) drops every child at once.
+///   example when the `System` shuts down) drops every child at once; waiting askers still
+///   get the report.
 ///
 /// # Where the guarantee ends
 ///
 /// Work a child hands to `actix_rt::spawn`, `Arbiter::spawn`, or `ResponseFuture` runs
-/// detached: it is not a child and the group neither waits for it nor stops it. Futures a child
-/// actor spawns into its own context (`ctx.spawn`) belong to that actor and keep it alive
-/// after its addresses drop, until the group asks it to stop.
+/// detached: it is not a child and the group neither waits for it nor stops it.
 pub struct GroupSupervisor<T: 'static = ()> {
     scope: Rc<Scope<T>>,
     /// Children given to the builder, built when the supervisor starts.
     initial: Vec<PendingChild<T>>,
-    /// Told the result once, when the group finishes: askers, recipients, a parent group.
+    /// Told the report once, when the group finishes: askers, recipients, a parent group.
     listeners: Vec<FinishListener<T>>,
-    /// The result, kept for askers that come after the end. Boxed: a supervisor must be
-    /// `Unpin` (actix asks it of actors) whatever `T` is.
-    result: Option<Box<JoinResult<T>>>,
+    /// The report, kept for askers that come after the end.
+    result: Option<Rc<GroupReport<T>>>,
     /// Whether `started()` has run (and spawned the builder's children).
     started: bool,
     /// A nested group stops itself once finished, so that its parent sees it end; so does a
@@ -105,7 +118,7 @@ pub struct GroupSupervisor<T: 'static = ()> {
 }
 
 impl<T: 'static> GroupSupervisor<T> {
-    /// A builder: name, policy, grace period and the children to start with.
+    /// A builder: name, policies, restarts, limits, time, and the children to start with.
     pub fn builder() -> GroupSupervisorBuilder<T> {
         GroupSupervisorBuilder::new()
     }
@@ -122,7 +135,8 @@ impl<T: 'static> GroupSupervisor<T> {
     }
 
     /// A handle for code on the supervisor's arbiter: spawn `!Send` futures or actors into the
-    /// group, or cancel it, without going through the mailbox.
+    /// group, look children up, take snapshots, wait for readiness or for the report, without
+    /// going through the mailbox.
     pub fn handle(&self) -> GroupHandle<T> {
         GroupHandle::new(Rc::downgrade(&self.scope))
     }
@@ -136,22 +150,20 @@ impl<T: 'static> GroupSupervisor<T> {
         &self.scope
     }
 
-    pub(crate) fn result(&self) -> Option<&JoinResult<T>> {
-        self.result.as_deref()
+    pub(crate) fn result(&self) -> Option<&Rc<GroupReport<T>>> {
+        self.result.as_ref()
     }
 
-    /// Registers `listener` to be told the result when the group finishes (or now, if it has),
-    /// and starts the wait for the group's end.
+    /// Registers `listener` to be told the report when the group finishes (or now, if it
+    /// has), and starts the wait for the group's end.
     pub(crate) fn on_finish(&mut self, listener: FinishListener<T>) {
         match &self.result {
-            Some(result) => listener(result),
+            Some(report) => listener(report),
             None => {
                 self.listeners.push(listener);
-                // Before `started()` the builder's children are not spawned yet: the wait
-                // begins there, or the group would end at once, empty.
-                if self.started {
-                    self.scope.begin_join(false);
-                }
+                // Before `started()` the builder's children are not spawned yet: the scope
+                // holds the wait until they are, or the group would end at once, empty.
+                self.scope.begin_join(false);
             }
         }
     }
@@ -160,19 +172,23 @@ impl<T: 'static> GroupSupervisor<T> {
         self.stop_when_finished = true;
     }
 
-    /// The group has finished: every child has stopped (R1). Tell everyone once (R9).
-    fn finished(&mut self, ctx: &mut Context<Self>) {
-        if self.result.is_none() {
-            let report = self.scope.take_report();
-            let result = match report.error() {
-                Some(error) => Err(error.clone()),
-                None => Ok(report),
-            };
-            for listener in self.listeners.drain(..) {
-                listener(&result);
-            }
-            self.result = Some(Box::new(result));
+    /// Tells every listener the report, once (R9).
+    fn deliver(&mut self) {
+        if self.result.is_some() {
+            return;
         }
+        let Some(report) = self.scope.shared_report() else {
+            return;
+        };
+        for listener in self.listeners.drain(..) {
+            listener(&report);
+        }
+        self.result = Some(report);
+    }
+
+    /// The group has finished: every child has stopped (R1).
+    fn finished(&mut self, ctx: &mut Context<Self>) {
+        self.deliver();
         if self.stop_when_finished {
             ctx.stop();
         }
@@ -183,14 +199,17 @@ impl<T: 'static> Actor for GroupSupervisor<T> {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        // The deadline runs from here (R13).
+        self.scope.begin();
         self.scope.reserve(self.initial.len());
         for spawn in self.initial.drain(..) {
             spawn(&self.scope);
         }
         self.started = true;
-        if !self.listeners.is_empty() {
-            self.scope.begin_join(false);
-        }
+        // Only now is the group whole: a wait asked for earlier begins, and it may tell a
+        // parent it is ready (R15).
+        self.scope.open_joins();
+        self.scope.enable_ready_announcement();
         // The one future in the supervisor's own context: it waits for the group's end. The
         // children are polled by the group's driver task, never as items of this context
         // (R11: an actor context polls its items in a list, which is slow for many).
@@ -207,17 +226,24 @@ impl<T: 'static> Actor for GroupSupervisor<T> {
             return Running::Stop;
         }
         // Stop the children first; the watcher stops the supervisor again once they have.
-        self.scope.stop(GroupErrorKind::Cancelled);
+        self.scope
+            .stop(Some(GroupErrorKind::Cancelled), StopReason::Cancelled);
         self.stop_when_finished = true;
+        if self.scope.is_finished() {
+            self.deliver();
+            return Running::Stop;
+        }
         Running::Continue
     }
 }
 
 impl<T: 'static> Drop for GroupSupervisor<T> {
     /// The supervisor is being dropped without having stopped (its context was dropped): the
-    /// children cannot be waited for, so they are dropped now (no orphans).
+    /// children cannot be waited for, so they are dropped now (no orphans), and whoever
+    /// waits is told (R9).
     fn drop(&mut self) {
         self.scope.force_stop();
+        self.deliver();
     }
 }
 
@@ -227,34 +253,5 @@ impl<T: 'static> fmt::Debug for GroupSupervisor<T> {
             .field("name", &self.name())
             .field("finished", &self.result.is_some())
             .finish_non_exhaustive()
-    }
-}
-
-impl<T: Default + 'static> Scope<T> {
-    /// Accepts a nested group (R8): an actor child that is a supervisor, never dropped at the
-    /// grace deadline, whose end reports its result to this group.
-    pub(crate) fn spawn_group<U, M>(
-        self: &Rc<Self>,
-        name: Option<Name>,
-        group: GroupSupervisorBuilder<U>,
-        map: M,
-    ) -> Result<Addr<GroupSupervisor<U>>, SpawnError>
-    where
-        U: Clone + 'static,
-        M: FnOnce(Vec<U>) -> T + 'static,
-    {
-        self.spawn_actor(name, false, move |reporter: Reporter<T>| {
-            let mut inner = group.build();
-            inner.stop_when_finished();
-            inner.on_finish(Box::new(move |result: &JoinResult<U>| match result {
-                Ok(report) => reporter.complete(map(report.values().cloned().collect())),
-                // Stopped by request, nothing failed: the nested child was cancelled.
-                Err(error) if error.is_cancelled() && error.failures().len() == 0 => {
-                    reporter.report(Outcome::Cancelled)
-                }
-                Err(error) => reporter.fail(error.clone()),
-            }));
-            inner
-        })
     }
 }

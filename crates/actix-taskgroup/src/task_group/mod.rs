@@ -1,24 +1,33 @@
 //! `TaskGroup`: the futures-level scope.
 
+pub(crate) mod builder;
+pub(crate) mod outcomes;
+
 use std::borrow::Cow;
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::rc::Rc;
 
-use crate::child::into_child;
-use crate::scope::Scope;
-use crate::{
-    ChildId, GroupError, GroupErrorKind, GroupHandle, GroupReport, Outcomes, Policy, SpawnError,
-    TaskGroupBuilder,
-};
+use crate::child::ChildId;
+use crate::child_spec::Child;
+use crate::engine::child::into_child;
+use crate::engine::scope::{Scope, StopReason};
+use crate::engine::spec::SnapshotSource;
+use crate::error::{GroupError, GroupErrorKind, ReadyError, SpawnError};
+use crate::handle::GroupHandle;
+use crate::policy::Policy;
+use crate::report::GroupReport;
+use crate::snapshot::Snapshot;
+use crate::task_group::builder::TaskGroupBuilder;
+use crate::task_group::outcomes::Outcomes;
 
 /// A scope that owns the futures spawned in it: it runs them concurrently, waits for all of
 /// them, cancels the rest when one fails and reports every failure together.
 ///
-/// A group runs on the actix arbiter (or tokio `LocalSet`) it was first spawned on, so its
-/// children may be `!Send` (R10). Each child is a future of `Result<T, E>` where `E` converts
-/// into [`anyhow::Error`]; it starts running as soon as it is spawned, whether or not anyone
-/// is waiting on the group yet.
+/// A group runs on the actix arbiter it was first spawned on, so its children may be
+/// `!Send` (R10). Each child is a future of `Result<T, E>` where `E` converts into
+/// [`anyhow::Error`]; it starts running as soon as it is spawned, whether or not anyone is
+/// waiting on the group yet.
 ///
 /// ```
 /// use actix_taskgroup::TaskGroup;
@@ -48,19 +57,26 @@ use crate::{
 ///   once, and the result says `Cancelled` (R6).
 /// * Children can spawn siblings through a [`handle`](TaskGroup::handle) while the group runs;
 ///   once it is stopping or finished, spawns are refused (R7).
+/// * The builder adds restarts ([`Child`] specs), a deadline, a concurrency limit, a race
+///   ([`Policy::FirstSuccess`], [`race`](TaskGroup::race)) and readiness.
 ///
 /// # Cancel safety
 ///
 /// Dropping the future returned by [`join`](TaskGroup::join) (or by
-/// [`join_report`](TaskGroup::join_report) or [`shutdown`](TaskGroup::shutdown)) drops the
-/// group, which drops every child still running. Children are never left running unowned.
+/// [`join_report`](TaskGroup::join_report), [`race`](TaskGroup::race) or
+/// [`shutdown`](TaskGroup::shutdown)) drops the group, which drops every child still
+/// running. Children are never left running unowned.
 ///
-/// # Panics
+/// Wrapping a join in `tokio::time::timeout` works, but when it fires the group is dropped
+/// with everything it holds: the values that had arrived are lost. To keep them, give the
+/// group a [`deadline`](TaskGroupBuilder::deadline): its report keeps the partial results.
 ///
-/// The first spawn starts the group's driver task with `actix_rt::spawn`, which panics when
-/// called outside an actix `System`/`Arbiter` (or a tokio `LocalSet`). Panics of the children
-/// themselves are caught and reported as [`Outcome::Panicked`](crate::Outcome::Panicked).
-pub struct TaskGroup<T = ()> {
+/// # Errors
+///
+/// The first spawn outside an actix `System`/`Arbiter` returns [`SpawnError::NoRuntime`].
+/// Panics of the children are caught and reported as
+/// [`Outcome::Panicked`](crate::Outcome::Panicked).
+pub struct TaskGroup<T: 'static = ()> {
     scope: Rc<Scope<T>>,
 }
 
@@ -70,7 +86,8 @@ impl<T: 'static> TaskGroup<T> {
         Self::builder().build()
     }
 
-    /// A builder to name the group or choose its [`Policy`].
+    /// A builder to name the group, choose its [`Policy`], give it restarts, a deadline, a
+    /// limit.
     ///
     /// ```
     /// use actix_taskgroup::{Policy, TaskGroup};
@@ -101,21 +118,17 @@ impl<T: 'static> TaskGroup<T> {
         self.scope.config().policy
     }
 
-    /// Spawns a child; it starts running at once, on this group's driver task.
+    /// Spawns a child; it starts running at once (or, under a limit, when a slot frees), on
+    /// this group's driver task.
     ///
     /// Returns the child's id, or an error if the group is stopping or finished (R7); a
     /// refused future is dropped without being polled.
-    ///
-    /// # Panics
-    ///
-    /// Panics if this is the group's first child and it is called outside an actix
-    /// `System`/`Arbiter` (see the type's docs).
     pub fn spawn<F, E>(&self, future: F) -> Result<ChildId, SpawnError>
     where
         F: Future<Output = Result<T, E>> + 'static,
         E: Into<anyhow::Error>,
     {
-        self.scope.spawn(None, into_child(future))
+        self.scope.spawn_future(None, Box::pin(into_child(future)))
     }
 
     /// Spawns a child with a name; the name appears in the report and in the error.
@@ -130,10 +143,6 @@ impl<T: 'static> TaskGroup<T> {
     /// assert_eq!(error.first_failure().unwrap().name(), Some("migrate"));
     /// # });
     /// ```
-    ///
-    /// # Panics
-    ///
-    /// As [`spawn`](TaskGroup::spawn).
     pub fn spawn_named<F, E>(
         &self,
         name: impl Into<Cow<'static, str>>,
@@ -143,7 +152,14 @@ impl<T: 'static> TaskGroup<T> {
         F: Future<Output = Result<T, E>> + 'static,
         E: Into<anyhow::Error>,
     {
-        self.scope.spawn(Some(name.into()), into_child(future))
+        self.scope
+            .spawn_future(Some(name.into()), Box::pin(into_child(future)))
+    }
+
+    /// Spawns a child described by a [`Child`]: made by a factory (again at each restart),
+    /// with its options (restart type, attempts, timeout, best-effort, readiness).
+    pub fn spawn_child(&self, child: Child<T>) -> Result<ChildId, SpawnError> {
+        self.scope.spawn_child(child)
     }
 
     /// A cloneable handle that children (or anyone on this arbiter) can use to spawn into the
@@ -152,14 +168,16 @@ impl<T: 'static> TaskGroup<T> {
         GroupHandle::new(Rc::downgrade(&self.scope))
     }
 
-    /// Cancels the group (R6): refuses new children and drops every running one now. The
-    /// group's result will be a [`GroupError`] of kind `Cancelled`, unless it had already
-    /// finished.
+    /// Cancels the group (R6): refuses new children and drops every running one now (a
+    /// child that watches its stop signal gets the grace period). The group's result will be
+    /// a [`GroupError`] of kind `Cancelled`, unless it had already finished.
     pub fn cancel(&self) {
-        self.scope.stop(GroupErrorKind::Cancelled);
+        self.scope
+            .stop(Some(GroupErrorKind::Cancelled), StopReason::Cancelled);
     }
 
-    /// Waits for every child to end (R1) and returns their values in spawn order (R4), or the
+    /// Waits for every child to end (R1) and returns the values of the children that
+    /// completed, in spawn order (R4; best-effort children's are in the report only), or the
     /// group's error: every failure, in the order they happened (R3).
     ///
     /// Children may still spawn siblings while `join` waits; the group ends when no child is
@@ -173,8 +191,9 @@ impl<T: 'static> TaskGroup<T> {
         self.scope.take_result()
     }
 
-    /// Like [`join`](TaskGroup::join), but returns every child's outcome, the values of the
-    /// children that completed included, and the error if there was one.
+    /// Like [`join`](TaskGroup::join), but returns the whole report: every child's outcome,
+    /// the values of the children that completed (partial results of a failed group
+    /// included), and the error if there was one.
     ///
     /// # Cancel safety
     ///
@@ -184,9 +203,51 @@ impl<T: 'static> TaskGroup<T> {
         self.scope.take_report()
     }
 
+    /// Waits for a race ([`Policy::FirstSuccess`]) and returns the winner's value: the first
+    /// child to complete wins and every other is cancelled. If every child failed, the error
+    /// lists every failure; with no child at all, or none completed, it is an error too.
+    ///
+    /// ```
+    /// use actix_taskgroup::{Policy, TaskGroup};
+    /// use std::time::Duration;
+    ///
+    /// # actix_rt::System::new().block_on(async {
+    /// let group = TaskGroup::builder().policy(Policy::FirstSuccess).build();
+    /// for (mirror, ms) in [("eu", 30), ("us", 10), ("asia", 20)] {
+    ///     group.spawn_named(mirror, async move {
+    ///         actix_rt::time::sleep(Duration::from_millis(ms)).await;
+    ///         Ok::<_, anyhow::Error>(mirror)
+    ///     }).unwrap();
+    /// }
+    /// assert_eq!(group.race().await.unwrap(), "us");
+    /// # });
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the returned future cancels every child (R6).
+    pub async fn race(self) -> Result<T, GroupError> {
+        self.wait().await;
+        self.scope.take_winner()
+    }
+
     async fn wait(&self) {
         self.scope.begin_join(false);
         poll_fn(|cx| self.scope.poll_finished(cx)).await;
+    }
+
+    /// Waits until every started child is ready (R15): a future child is ready once started,
+    /// unless it [signals readiness](Child::signals_ready); an actor once its `started()`
+    /// returned. Fails if a child failed before it was ready, or was not ready within the
+    /// group's [`ready_timeout`](TaskGroupBuilder::ready_timeout).
+    pub async fn wait_ready(&self) -> Result<(), ReadyError> {
+        poll_fn(|cx| self.scope.poll_ready(cx)).await
+    }
+
+    /// A live picture of the group (R16): every child's state, attempts and (if the group
+    /// keeps times) age, nested groups included.
+    pub fn snapshot(&self) -> Snapshot {
+        SnapshotSource::snapshot(&*self.scope)
     }
 
     /// Waits for the group, yielding each child's outcome as the child ends (completion order);
@@ -224,10 +285,8 @@ impl<T: 'static> TaskGroup<T> {
     }
 
     /// Cancels every child and waits until all have stopped, then returns the report; its
-    /// error is of kind `Cancelled` unless the group had already finished.
-    ///
-    /// Futures are cancelled by being dropped, which is immediate; `shutdown` exists so that a
-    /// caller can wait for that in the same way as for a supervisor's graceful stop.
+    /// error is of kind `Cancelled` unless the group had already finished. Children that
+    /// watch their stop signal (and actor children) get the grace period to finish.
     pub async fn shutdown(self) -> GroupReport<T> {
         self.cancel();
         self.join_report().await
@@ -244,14 +303,15 @@ impl<T: 'static> Default for TaskGroup<T> {
     }
 }
 
-impl<T> Drop for TaskGroup<T> {
-    /// Dropping the group cancels every child still running, at once (R6).
+impl<T: 'static> Drop for TaskGroup<T> {
+    /// Dropping the group stops every child still running, at once (R6): nothing can wait
+    /// for them any more, so children that would stop gracefully are dropped too.
     fn drop(&mut self) {
-        self.scope.stop(GroupErrorKind::Cancelled);
+        self.scope.force_stop();
     }
 }
 
-impl<T> fmt::Debug for TaskGroup<T> {
+impl<T: 'static> fmt::Debug for TaskGroup<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskGroup")
             .field("name", &self.scope.config().name.as_deref())

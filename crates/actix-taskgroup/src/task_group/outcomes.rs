@@ -6,7 +6,8 @@ use std::task::{Context, Poll};
 
 use futures::Stream;
 
-use crate::{ChildReport, TaskGroup};
+use crate::report::ChildReport;
+use crate::task_group::TaskGroup;
 
 /// The stream returned by [`TaskGroup::outcomes`]: each child's report as the child ends, in
 /// completion order; it ends once every child has ended.
@@ -14,7 +15,7 @@ use crate::{ChildReport, TaskGroup};
 /// # Cancel safety
 ///
 /// The stream owns the group: dropping it cancels every child still running (R6).
-pub struct Outcomes<T> {
+pub struct Outcomes<T: 'static> {
     group: TaskGroup<T>,
 }
 
@@ -32,7 +33,7 @@ impl<T: 'static> Stream for Outcomes<T> {
     }
 }
 
-impl<T> fmt::Debug for Outcomes<T> {
+impl<T: 'static> fmt::Debug for Outcomes<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Outcomes")
             .field("group", &self.group)

@@ -1,0 +1,193 @@
+//! The one runtime task of a group (R11): polls new and woken children, records each one's
+//! end, and runs every timer of the group (its deadline, its grace period, the per-child
+//! timers). It ends when the group has finished.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use tokio::time::{Instant, Sleep};
+
+use crate::child::ChildId;
+use crate::engine::child::Polled;
+use crate::engine::scope::{Phase, Scope, StopReason};
+use crate::engine::timers::TimerKind;
+use crate::error::GroupErrorKind;
+
+/// How many children the driver polls before it lets the arbiter run other tasks.
+const POLL_BUDGET: usize = 256;
+
+pub(crate) struct Driver<T> {
+    scope: Rc<Scope<T>>,
+    /// Armed at the group's earliest timer.
+    timer: Option<Pin<Box<Sleep>>>,
+    armed_at: Option<Instant>,
+}
+
+impl<T> Driver<T> {
+    pub(crate) fn new(scope: Rc<Scope<T>>) -> Self {
+        Driver {
+            scope,
+            timer: None,
+            armed_at: None,
+        }
+    }
+}
+
+impl<T: 'static> Future for Driver<T> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let scope = Rc::clone(&this.scope);
+        scope.ready.register_driver(cx.waker());
+        // A new turn of the event loop: times read from here on are fresh.
+        scope.state.borrow_mut().clock = None;
+        let mut budget = POLL_BUDGET;
+        loop {
+            let next = {
+                let mut state = scope.state.borrow_mut();
+                if state.phase == Phase::Finished {
+                    return Poll::Ready(());
+                }
+                state.next_to_poll(&scope.ready)
+            };
+            if let Some(index) = next {
+                scope.poll_child(index);
+                budget -= 1;
+                if budget == 0 {
+                    // Let the arbiter's other tasks run; carry on at the next turn.
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                continue;
+            }
+            if this.poll_timers(cx).is_ready() {
+                continue;
+            }
+            let mut state = scope.state.borrow_mut();
+            if state.phase == Phase::Finished {
+                return Poll::Ready(());
+            }
+            if state.idle() {
+                match &state.driver_waker {
+                    Some(waker) if waker.will_wake(cx.waker()) => {}
+                    _ => state.driver_waker = Some(cx.waker().clone()),
+                }
+                // Spawns before the next turn read the clock afresh.
+                state.clock = None;
+                return Poll::Pending;
+            }
+        }
+    }
+}
+
+impl<T: 'static> Driver<T> {
+    /// Ready when a timer came due and was handled.
+    fn poll_timers(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let earliest = {
+            let state = self.scope.state.borrow();
+            let deadline = state.deadline.filter(|_| state.phase == Phase::Open);
+            let grace = state.grace_deadline.filter(|_| !state.grace_over);
+            [deadline, grace, state.timers.next_due()]
+                .into_iter()
+                .flatten()
+                .min()
+        };
+        let Some(at) = earliest else {
+            self.timer = None;
+            self.armed_at = None;
+            return Poll::Pending;
+        };
+        if self.armed_at != Some(at) {
+            match &mut self.timer {
+                Some(timer) => timer.as_mut().reset(at),
+                None => self.timer = Some(Box::pin(tokio::time::sleep_until(at))),
+            }
+            self.armed_at = Some(at);
+        }
+        let Some(timer) = self.timer.as_mut() else {
+            return Poll::Pending;
+        };
+        if timer.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        self.armed_at = None;
+        self.fire(Instant::now());
+        Poll::Ready(())
+    }
+
+    /// Handles every timer due at `now`.
+    fn fire(&mut self, now: Instant) {
+        let scope = &self.scope;
+        let deadline_passed = {
+            let mut state = scope.state.borrow_mut();
+            state.clock = None;
+            let passed = state.phase == Phase::Open && state.deadline.is_some_and(|d| d <= now);
+            if passed {
+                state.deadline = None;
+            }
+            passed
+        };
+        if deadline_passed {
+            // R13: whatever still runs is cancelled; the group's error is of kind timed-out.
+            scope.stop(Some(GroupErrorKind::TimedOut), StopReason::Deadline);
+        }
+        let grace_passed = {
+            let state = scope.state.borrow();
+            !state.grace_over && state.grace_deadline.is_some_and(|d| d <= now)
+        };
+        if grace_passed {
+            scope.grace_over();
+        }
+        loop {
+            let due = {
+                let mut state = scope.state.borrow_mut();
+                if state.phase == Phase::Finished {
+                    return;
+                }
+                state.timers.pop_due(now)
+            };
+            let Some((kind, due)) = due else {
+                return;
+            };
+            match kind {
+                TimerKind::Timeout => scope.on_timeout_due(due),
+                TimerKind::Force => scope.on_force_due(due),
+                TimerKind::Ready => scope.on_ready_due(due),
+                TimerKind::Restart => scope.on_restart_due(due),
+            }
+        }
+    }
+}
+
+impl<T: 'static> Scope<T> {
+    /// Polls one child, and records its end or returns it to its slot.
+    pub(crate) fn poll_child(&self, index: usize) {
+        // A stale wake (the child has ended) or a child being stopped finds nothing here.
+        let Some(mut task) = self.state.borrow_mut().take_child(index, |_| true) else {
+            return;
+        };
+        let id = ChildId::new(index);
+        match task.poll(id, &self.ready) {
+            Polled::Ended(outcome) => {
+                let unready = task.take_first_poll_done();
+                self.incarnation_ended(id, outcome, unready);
+            }
+            Polled::Pending => {
+                if task.take_first_poll_done() {
+                    self.first_poll_done(id);
+                }
+                self.put_back(id, task);
+            }
+            Polled::Repoll => {
+                if task.take_first_poll_done() {
+                    self.first_poll_done(id);
+                }
+                self.state.borrow_mut().woken.push(index);
+                self.put_back(id, task);
+            }
+        }
+    }
+}

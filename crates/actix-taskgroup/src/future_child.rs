@@ -1,0 +1,85 @@
+//! Future children made by factories: each incarnation calls the factory on its first poll
+//! (never before, so a queued child's factory waits for its start, R14), and a child given a
+//! [`ChildControl`] finishes gracefully when its group asks it to stop.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll};
+
+use futures::FutureExt;
+
+use crate::control::{ChildControl, ReadySink, StopSignal};
+use crate::engine::child::{BoxedChild, ChildBody, StopAsk, into_child};
+use crate::engine::spec::{Incarnate, Incarnation};
+use crate::outcome::Outcome;
+
+pin_project_lite::pin_project! {
+    /// A future child that sees its stop request: asked to stop, it keeps running until it
+    /// ends or its grace period is over.
+    pub(crate) struct Graceful<F> {
+        #[pin]
+        future: F,
+        stop: Rc<StopSignal>,
+    }
+}
+
+impl<T, F> ChildBody<T> for Graceful<F>
+where
+    F: Future<Output = anyhow::Result<T>>,
+{
+    fn poll_end(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome<T>> {
+        let this = self.project();
+        this.future.poll(cx).map(|result| match result {
+            // Stopped by its group before it completed its work: cancelled (R2).
+            Ok(_) if this.stop.is_requested() => Outcome::Cancelled,
+            other => Outcome::from_result(other),
+        })
+    }
+
+    fn ask_to_stop(self: Pin<&mut Self>) -> StopAsk {
+        self.stop.request();
+        StopAsk::Stopping
+    }
+}
+
+/// Makes incarnations of a future child from `Fn() -> Future`.
+pub(crate) struct FutureMaker<F>(pub(crate) Rc<F>);
+
+impl<T, F, Fut, E> Incarnate<T> for FutureMaker<F>
+where
+    T: 'static,
+    F: Fn() -> Fut + 'static,
+    Fut: Future<Output = Result<T, E>> + 'static,
+    E: Into<anyhow::Error>,
+{
+    fn incarnate(&self, _: Incarnation<T>) -> BoxedChild<T> {
+        let factory = Rc::clone(&self.0);
+        Box::pin(into_child(
+            futures::future::lazy(move |_| factory()).flatten(),
+        ))
+    }
+}
+
+/// Makes incarnations of a future child from `Fn(ChildControl) -> Future`.
+pub(crate) struct GracefulMaker<F>(pub(crate) Rc<F>);
+
+impl<T, F, Fut, E> Incarnate<T> for GracefulMaker<F>
+where
+    T: 'static,
+    F: Fn(ChildControl) -> Fut + 'static,
+    Fut: Future<Output = Result<T, E>> + 'static,
+    E: Into<anyhow::Error>,
+{
+    fn incarnate(&self, incarnation: Incarnation<T>) -> BoxedChild<T> {
+        let sink: Weak<dyn ReadySink> = incarnation.scope;
+        let control = ChildControl::new(incarnation.id, incarnation.number, sink);
+        let stop = Rc::clone(control.signal());
+        let factory = Rc::clone(&self.0);
+        let future = futures::future::lazy(move |_| factory(control)).flatten();
+        Box::pin(Graceful {
+            future: into_child(future),
+            stop,
+        })
+    }
+}
