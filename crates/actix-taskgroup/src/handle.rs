@@ -99,10 +99,10 @@ impl<T: 'static> GroupHandle<T> {
         A: Actor<Context = Context<A>>,
         T: Default,
     {
-        let spawned = self
+        let (_, address) = self
             .scope()?
-            .spawn_actor_once(Some(name.into()), Box::new(factory))?;
-        Ok(spawned.1)
+            .spawn_actor_once(Some(name.into()), factory, true)?;
+        address.ok_or(SpawnError::Closed)
     }
 
     /// Spawns a nested group (R8), as

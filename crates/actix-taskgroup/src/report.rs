@@ -27,6 +27,14 @@ pub struct ChildReport<T> {
     pub(crate) attempts: u32,
     pub(crate) best_effort: bool,
     pub(crate) service: bool,
+    /// What only some children have, shared: a plain child's entry stays small and cheap
+    /// to clone (each asker of a supervisor gets its own copy of the report).
+    pub(crate) history: Option<Arc<History>>,
+}
+
+/// A child's past failures and a nested group's own report.
+#[derive(Debug)]
+pub(crate) struct History {
     pub(crate) recent_failures: Vec<(FailureKind, Arc<anyhow::Error>)>,
     pub(crate) nested: Option<Arc<GroupReport<()>>>,
 }
@@ -43,8 +51,7 @@ impl<T> ChildReport<T> {
             attempts: 1,
             best_effort: false,
             service: false,
-            recent_failures: Vec::new(),
-            nested: None,
+            history: None,
         }
     }
 
@@ -93,7 +100,9 @@ impl<T> ChildReport<T> {
     /// permanent child may restart a million times). The last one is also its outcome when
     /// its last attempt failed.
     pub fn recent_failures(&self) -> impl ExactSizeIterator<Item = (FailureKind, &anyhow::Error)> {
-        self.recent_failures
+        let failures = self.history.as_ref().map(|h| h.recent_failures.as_slice());
+        failures
+            .unwrap_or_default()
             .iter()
             .map(|(kind, cause)| (*kind, cause.as_ref()))
     }
@@ -101,7 +110,7 @@ impl<T> ChildReport<T> {
     /// A nested group's own report (R8): its children, their outcomes and times. Its values
     /// were mapped into this child's value; the inner report keeps their outcomes only.
     pub fn nested(&self) -> Option<&GroupReport<()>> {
-        self.nested.as_deref()
+        self.history.as_ref()?.nested.as_deref()
     }
 
     /// When the child (its last incarnation) started, if its group keeps times (a supervisor
@@ -134,8 +143,7 @@ impl<T> ChildReport<T> {
             attempts: self.attempts,
             best_effort: self.best_effort,
             service: self.service,
-            recent_failures: self.recent_failures.clone(),
-            nested: self.nested.clone(),
+            history: self.history.clone(),
         }
     }
 }
@@ -152,8 +160,7 @@ impl<T: Clone> Clone for ChildReport<T> {
             attempts: self.attempts,
             best_effort: self.best_effort,
             service: self.service,
-            recent_failures: self.recent_failures.clone(),
-            nested: self.nested.clone(),
+            history: self.history.clone(),
         }
     }
 }
@@ -330,13 +337,13 @@ impl<T> GroupReport<T> {
                 write!(f, ", {duration:.1?}")?;
             }
             if let Some(cause) = child.outcome.cause() {
-                if child.nested.is_none() {
+                if child.nested().is_none() {
                     write!(f, ": {cause:#}")?;
                 }
             } else if let Outcome::Panicked(message) = &child.outcome {
                 write!(f, ": {message}")?;
             }
-            if let Some(nested) = &child.nested {
+            if let Some(nested) = child.nested() {
                 write!(f, "\n{:indent$}", "", indent = 2 * (depth + 2))?;
                 nested.write_tree(f, depth + 2)?;
             }

@@ -10,9 +10,12 @@ use std::task::{Context, Poll, Waker};
 
 use futures::task::waker_ref;
 
+use std::rc::Weak;
+
 use crate::child::ChildId;
 use crate::engine::panic::{drop_catching_panic, panic_message};
 use crate::engine::ready_queue::{ChildWaker, ReadyQueue};
+use crate::engine::scope::Scope;
 use crate::outcome::Outcome;
 
 /// A child future with its error turned into `anyhow::Error`.
@@ -58,6 +61,10 @@ pub(crate) trait ChildBody<T> {
     fn address(&self) -> Option<Box<dyn Any>> {
         None
     }
+
+    /// Tells a body made before its group existed (a builder's child) which group and id
+    /// it has.
+    fn bind(self: Pin<&mut Self>, _scope: &Weak<Scope<T>>, _id: ChildId) {}
 }
 
 impl<T, F> ChildBody<T> for F

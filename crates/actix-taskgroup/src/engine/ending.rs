@@ -21,16 +21,17 @@ use crate::error::{ChildFailure, FailureKind, GroupErrorKind, RestartLimitError}
 use crate::outcome::Outcome;
 use crate::policy::{EndCondition, Policy, Restart, Strategy};
 
-/// What must happen once the state's borrow is released.
-#[derive(Default)]
+/// What must happen once the state's borrow is released. Small and `Copy`: every child's
+/// end returns one. (Bystanders a restart strategy stops wait in `State::solo_stops`.)
+#[derive(Default, Clone, Copy)]
 #[must_use]
 pub(crate) struct Effects {
     /// Stop the whole group, with this cause (`None`: it ends without an error).
     pub(crate) stop: Option<(Option<GroupErrorKind>, StopReason)>,
-    /// Stop these children on their own (a restart strategy's bystanders), newest first.
-    pub(crate) solo_stops: Vec<usize>,
     /// The group has just become ready: tell whoever asked (a parent group).
     pub(crate) announce_ready: bool,
+    /// Stop the children waiting in `State::solo_stops`.
+    pub(crate) stop_bystanders: bool,
 }
 
 impl Effects {
@@ -44,8 +45,18 @@ impl Effects {
 
 impl<T: 'static> Scope<T> {
     /// Applies the effects of a decision, with no borrow held.
+    #[inline]
     pub(crate) fn act(&self, effects: Effects) {
-        for index in effects.solo_stops {
+        if effects.stop.is_none() && !effects.announce_ready && !effects.stop_bystanders {
+            return;
+        }
+        self.act_slow(effects);
+    }
+
+    fn act_slow(&self, effects: Effects) {
+        loop {
+            let next = self.state.borrow_mut().solo_stops.pop();
+            let Some(index) = next else { break };
             self.stop_solo(index, SoloStop::Strategy);
         }
         if let Some((cause, reason)) = effects.stop {
@@ -94,6 +105,8 @@ impl<T: 'static> Scope<T> {
         let mut was_unready = unready_until_first_poll;
         let mut in_batch = false;
         if let Some(spec) = state.spec_mut(index) {
+            // Only children with a spec can be restarted, batched, timed out, or unready by
+            // signal: the plain ones skip all of this.
             // A child stopped for its own time limit has timed out, however it stopped.
             if spec.solo_stop.take() == Some(SoloStop::TimedOut)
                 && !matches!(outcome, Outcome::Panicked(_))
@@ -102,7 +115,9 @@ impl<T: 'static> Scope<T> {
             }
             was_unready |= mem::take(&mut spec.counted_unready);
             in_batch = spec.in_batch;
-            if let Some((kind, cause)) = outcome.failure() {
+            if outcome.is_failure()
+                && let Some((kind, cause)) = outcome.failure()
+            {
                 spec.remember_failure(kind, cause);
             }
         }
@@ -116,10 +131,12 @@ impl<T: 'static> Scope<T> {
                 },
             );
         }
-        if let Some((kind, cause)) = outcome.failure() {
+        if outcome.is_failure()
+            && let Some((kind, cause)) = outcome.failure()
+        {
             events::failed(self, state, id, kind, &cause);
         }
-        if state.phase == Phase::Open {
+        if state.phase == Phase::Open && index < state.specs.len() {
             if in_batch {
                 return self.batch_member_ended(state, id, outcome, effects);
             }
@@ -250,8 +267,14 @@ impl<T: 'static> Scope<T> {
         if let Some(batch) = state.batch.as_mut() {
             batch.pending += running.len();
         }
-        running.sort_unstable_by(|a, b| b.cmp(a));
-        effects.solo_stops.extend(running);
+        // Popped from the end: oldest first here is newest first there (R2).
+        running.sort_unstable();
+        let stops_any = !running.is_empty();
+        state.solo_stops.extend(running);
+        if stops_any {
+            // The stops happen once the borrow is released.
+            effects.stop_bystanders = true;
+        }
         if state.batch.as_ref().is_some_and(|batch| batch.pending == 0) {
             self.batch_stopped(state);
         }
@@ -434,29 +457,33 @@ impl<T: 'static> Scope<T> {
     ) -> Effects {
         let index = id.index();
         state.live -= 1;
-        let (service, significant) = match state.spec(index) {
-            None => (false, true),
-            Some(spec) => (spec.options.service, !spec.options.best_effort),
+        let (service, significant, started, already_recorded) = match state.spec(index) {
+            None => (false, true, true, false),
+            Some(spec) => (
+                spec.options.service,
+                !spec.options.best_effort,
+                spec.incarnation > 0,
+                spec.failure_recorded,
+            ),
         };
         if !service {
             state.main_live -= 1;
         }
         // A child that started holds a start slot until its end (a restarting child keeps
         // it, docs/guide.md); one that never left the queue never had one.
-        let freed = self.config.limit.is_some()
-            && state.spec(index).is_none_or(|spec| spec.incarnation > 0);
+        let freed = self.config.limit.is_some() && started;
         if freed {
             state.queue.running -= 1;
         }
-        let already_recorded = state.spec(index).is_some_and(|spec| spec.failure_recorded);
         let hit_limit = restart_limit.is_some();
         let mut failed = false;
         if let Some(failure) = restart_limit {
             state.failures.push(failure);
             failed = true;
-        } else if let Some((kind, cause)) = outcome.failure()
+        } else if outcome.is_failure()
             && significant
             && !already_recorded
+            && let Some((kind, cause)) = outcome.failure()
         {
             let name = state.name(index).cloned();
             state
@@ -499,13 +526,14 @@ impl<T: 'static> Scope<T> {
                 state.winner = Some(id);
                 return Effects::stop(None, StopReason::RaceWon);
             }
-            if freed {
-                self.dequeue(state);
+            if freed && self.dequeue(state) {
+                let mut effects = self.end_check(state);
+                effects.announce_ready = true;
+                return effects;
             }
         }
-        let mut effects = self.end_check(state);
-        effects.announce_ready |= self.ready_changed(state);
-        effects
+        // (Readiness changes where a child stops counting as not ready, never here.)
+        self.end_check(state)
     }
 
     /// Ends the group if its end condition holds (DESIGN §6).
@@ -545,11 +573,12 @@ impl<T: 'static> Scope<T> {
     }
 }
 
+#[inline]
 fn merge(mut first: Effects, second: Effects) -> Effects {
     if first.stop.is_none() {
         first.stop = second.stop;
     }
-    first.solo_stops.extend(second.solo_stops);
     first.announce_ready |= second.announce_ready;
+    first.stop_bystanders |= second.stop_bystanders;
     first
 }

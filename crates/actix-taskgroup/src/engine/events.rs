@@ -22,6 +22,7 @@ use crate::outcome::Outcome;
 /// Every event's target, for filters (`RUST_LOG=actix_taskgroup=debug`).
 pub(crate) const TARGET: &str = "actix_taskgroup";
 
+#[inline]
 pub(crate) fn group_span(name: Option<&str>) -> Span {
     tracing::span!(target: TARGET, Level::INFO, "group", name = name.unwrap_or(""))
 }
@@ -30,6 +31,7 @@ fn child_name<T>(state: &State<T>, id: ChildId) -> Option<&str> {
     state.name(id.index()).map(|name| name.as_ref())
 }
 
+#[inline]
 pub(crate) fn spawned<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
     tracing::event!(
         target: TARGET, parent: &scope.span, Level::TRACE,
@@ -39,6 +41,7 @@ pub(crate) fn spawned<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
     );
 }
 
+#[inline]
 pub(crate) fn queued<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
     tracing::event!(
         target: TARGET, parent: &scope.span, Level::TRACE,
@@ -48,6 +51,7 @@ pub(crate) fn queued<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
     );
 }
 
+#[inline]
 pub(crate) fn started<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
     tracing::event!(
         target: TARGET, parent: &scope.span, Level::DEBUG,
@@ -57,6 +61,7 @@ pub(crate) fn started<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
     );
 }
 
+#[inline]
 pub(crate) fn ready<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
     tracing::event!(
         target: TARGET, parent: &scope.span, Level::DEBUG,
@@ -66,6 +71,7 @@ pub(crate) fn ready<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
     );
 }
 
+#[inline]
 pub(crate) fn failed<T>(
     scope: &Scope<T>,
     state: &State<T>,
@@ -82,6 +88,7 @@ pub(crate) fn failed<T>(
     );
 }
 
+#[inline]
 pub(crate) fn restarting<T>(
     scope: &Scope<T>,
     state: &State<T>,
@@ -97,6 +104,7 @@ pub(crate) fn restarting<T>(
     );
 }
 
+#[inline]
 pub(crate) fn restarted<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
     tracing::event!(
         target: TARGET, parent: &scope.span, Level::INFO,
@@ -106,6 +114,7 @@ pub(crate) fn restarted<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
     );
 }
 
+#[inline]
 pub(crate) fn stopping<T>(scope: &Scope<T>, state: &State<T>, id: ChildId, reason: &str) {
     tracing::event!(
         target: TARGET, parent: &scope.span, Level::DEBUG,
@@ -115,6 +124,7 @@ pub(crate) fn stopping<T>(scope: &Scope<T>, state: &State<T>, id: ChildId, reaso
     );
 }
 
+#[inline]
 pub(crate) fn force_stopped<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
     tracing::event!(
         target: TARGET, parent: &scope.span, Level::WARN,
@@ -124,6 +134,7 @@ pub(crate) fn force_stopped<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) 
     );
 }
 
+#[inline]
 pub(crate) fn stopped<T>(scope: &Scope<T>, state: &State<T>, id: ChildId, outcome: &Outcome<T>) {
     tracing::event!(
         target: TARGET, parent: &scope.span, Level::DEBUG,
@@ -136,6 +147,7 @@ pub(crate) fn stopped<T>(scope: &Scope<T>, state: &State<T>, id: ChildId, outcom
     );
 }
 
+#[inline]
 pub(crate) fn group_stopping<T>(scope: &Scope<T>, reason: StopReason) {
     tracing::event!(
         target: TARGET, parent: &scope.span, Level::INFO,
@@ -144,6 +156,7 @@ pub(crate) fn group_stopping<T>(scope: &Scope<T>, reason: StopReason) {
     );
 }
 
+#[inline]
 pub(crate) fn group_ended<T>(scope: &Scope<T>, state: &State<T>) {
     let duration_ms = match (state.started_at, state.finished_at) {
         (Some(start), Some(end)) => Some(end.saturating_duration_since(start).as_millis() as u64),

@@ -50,17 +50,21 @@ impl<T: 'static> Scope<T> {
         events::queued(self, state, id);
     }
 
-    /// Starts queued children while slots are free, in FIFO order.
-    pub(crate) fn dequeue(&self, state: &mut State<T>) {
+    /// Starts queued children while slots are free, in FIFO order. Returns whether the
+    /// group has just become ready (a sequential start whose last child started ready).
+    pub(crate) fn dequeue(&self, state: &mut State<T>) -> bool {
+        let mut started = false;
         while self.slot_free(state) {
             let Some(index) = state.queue.waiting.pop_front() else {
-                return;
+                break;
             };
             let task = state.spec_mut(index).and_then(|spec| spec.queued.take());
             if let Some(task) = task {
                 self.start_incarnation(state, ChildId::new(index), task, false);
                 state.wake_driver();
+                started = true;
             }
         }
+        started && self.ready_changed(state)
     }
 }

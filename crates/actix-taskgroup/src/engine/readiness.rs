@@ -126,11 +126,14 @@ impl<T: 'static> Scope<T> {
 
     /// Wakes the readiness waiters if the group is ready; returns whether it has just become
     /// ready for the first time with someone to tell.
+    #[inline]
     pub(crate) fn ready_changed(&self, state: &mut State<T>) -> bool {
         if !self.is_ready(state) {
             return false;
         }
-        state.readiness.wake_all();
+        if !state.readiness.waiters.is_empty() {
+            state.readiness.wake_all();
+        }
         if state.readiness.announce && !state.readiness.announced {
             state.readiness.announced = true;
             return state.readiness.hook.is_some();

@@ -5,6 +5,7 @@ use std::task::{Context, Poll};
 
 use crate::child::ChildId;
 use crate::engine::scope::{ChildTimes, Name, Phase, Scope, State};
+use crate::engine::spec::ChildSpec;
 use crate::error::{GroupError, GroupErrorKind};
 use crate::outcome::Outcome;
 use crate::report::{ChildReport, GroupReport};
@@ -80,8 +81,11 @@ impl<T> Scope<T> {
     pub(crate) fn take_report(&self) -> GroupReport<T> {
         let mut state = self.state.borrow_mut();
         let error = self.take_error(&mut state);
+        // One pass over the side tables, each of which may be shorter than the children.
         let mut names = mem::take(&mut state.names).into_iter();
-        let times = mem::take(&mut state.times);
+        let mut kinds = mem::take(&mut state.kinds).into_iter();
+        let mut times = mem::take(&mut state.times).into_iter();
+        let mut specs = mem::take(&mut state.specs).into_iter();
         let outcomes = mem::take(&mut state.outcomes);
         let children = outcomes
             .into_iter()
@@ -89,8 +93,17 @@ impl<T> Scope<T> {
             .map(|(index, outcome)| {
                 // An outcome is missing only if a stream already handed it out.
                 let outcome = outcome.unwrap_or(Outcome::Cancelled);
-                let name = names.next().flatten();
-                self.child_report(&mut state, index, name, outcome, times.get(index))
+                let mut report =
+                    ChildReport::new(ChildId::new(index), names.next().flatten(), outcome);
+                report.kind = kinds.next().unwrap_or_default();
+                if let Some(times) = times.next() {
+                    report.started_at = Some(times.started);
+                    report.stopped_at = times.stopped;
+                }
+                if let Some(mut spec) = specs.next().flatten() {
+                    fill_from_spec(&mut report, &mut spec);
+                }
+                report
             })
             .collect();
         let mut report = GroupReport::new(children, error);
@@ -118,16 +131,7 @@ impl<T> Scope<T> {
             report.stopped_at = times.stopped;
         }
         if let Some(spec) = state.specs.get_mut(index).and_then(Option::as_deref_mut) {
-            report.attempts = spec.incarnation;
-            report.best_effort = spec.options.best_effort;
-            report.service = spec.options.service;
-            report.recent_failures = spec.recent_failures.drain(..).collect();
-            report.nested = spec.nested_report.take();
-            if spec.incarnation == 0 {
-                // Never started (R14): no times either.
-                report.started_at = None;
-                report.stopped_at = None;
-            }
+            fill_from_spec(&mut report, spec);
         }
         report
     }
@@ -170,5 +174,24 @@ impl<T> Scope<T> {
         let report = std::rc::Rc::new(self.take_report());
         *self.final_report.borrow_mut() = Some(std::rc::Rc::clone(&report));
         Some(report)
+    }
+}
+
+/// What a child's spec adds to its report entry: attempts, flags, its history.
+fn fill_from_spec<T>(report: &mut ChildReport<T>, spec: &mut ChildSpec<T>) {
+    report.attempts = spec.incarnation;
+    report.best_effort = spec.options.best_effort;
+    report.service = spec.options.service;
+    let nested = spec.nested_report.take();
+    if nested.is_some() || !spec.recent_failures.is_empty() {
+        report.history = Some(std::sync::Arc::new(crate::report::History {
+            recent_failures: spec.recent_failures.drain(..).collect(),
+            nested,
+        }));
+    }
+    if spec.incarnation == 0 {
+        // Never started (R14): no times either.
+        report.started_at = None;
+        report.stopped_at = None;
     }
 }

@@ -162,6 +162,8 @@ pub(crate) struct State<T> {
     pub(crate) restarts: RestartWindow,
     pub(crate) jitter: Jitter,
     pub(crate) batch: Option<Batch>,
+    /// Bystanders of a restart to stop once the borrow is released, newest last.
+    pub(crate) solo_stops: Vec<usize>,
     pub(crate) readiness: Readiness,
     pub(crate) counters: Counters,
     /// The race's winner (`Policy::FirstSuccess`).
@@ -324,6 +326,7 @@ impl<T> Scope<T> {
                 restarts: RestartWindow::default(),
                 jitter: Jitter::seeded(me.as_ptr() as usize as u64),
                 batch: None,
+                solo_stops: Vec::new(),
                 readiness: Readiness::default(),
                 counters: Counters::default(),
                 winner: None,
@@ -362,6 +365,9 @@ impl<T> Scope<T> {
         let mut state = self.state.borrow_mut();
         state.children.reserve(additional);
         state.outcomes.reserve(additional);
+        // A supervisor's children are named, and often actors.
+        state.names.reserve(additional);
+        state.kinds.reserve(additional);
         if self.config.timed {
             state.times.reserve(additional);
         }
@@ -409,6 +415,21 @@ impl<T: 'static> Scope<T> {
         let id = self.admit(&mut state, name, kind, spec)?;
         let task = ChildTask::new(body(id));
         self.launch(state, id, task);
+        Ok(id)
+    }
+
+    /// Accepts a child whose body was made before the group existed (a builder's child),
+    /// telling it its group and id.
+    pub(crate) fn spawn_bound(
+        self: &Rc<Self>,
+        name: Option<Name>,
+        kind: ChildKind,
+        mut body: BoxedChild<T>,
+    ) -> Result<ChildId, SpawnError> {
+        let mut state = self.state.borrow_mut();
+        let id = self.admit(&mut state, name, kind, None)?;
+        body.as_mut().bind(&self.me, id);
+        self.launch(state, id, ChildTask::new(body));
         Ok(id)
     }
 
@@ -486,6 +507,15 @@ impl<T: 'static> Scope<T> {
             state.queue.running += 1;
         }
         let kind = state.kind(index);
+        if kind == ChildKind::Future && !self.config.timed && index >= state.specs.len() {
+            // A plain future: nothing to note (the hot path of a `TaskGroup`).
+            events::started(self, state, id);
+            state.children[index] = Some(task);
+            if index < state.next_fresh {
+                state.woken.push(index);
+            }
+            return;
+        }
         let now = if self.config.timed || state.spec(index).is_some() {
             Some(state.now())
         } else {

@@ -229,6 +229,9 @@ impl<T: 'static> Scope<T> {
     /// Stops and drops every child now, nested groups included: the supervisor is being
     /// dropped, so nothing can be waited for (no orphans).
     pub(crate) fn force_stop(&self) {
+        if self.is_finished() {
+            return;
+        }
         self.stop(Some(GroupErrorKind::Cancelled), StopReason::OwnerGone);
         self.state.borrow_mut().force_all = true;
         self.drop_children(true);

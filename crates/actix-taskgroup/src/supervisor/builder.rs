@@ -7,11 +7,13 @@ use std::time::Duration;
 
 use actix::{Actor, Context};
 
+use crate::child::ChildKind;
 use crate::child_spec::Child;
 use crate::engine::child::into_child;
 use crate::engine::config::ScopeConfig;
 use crate::engine::scope::Scope;
 use crate::group_options::group_options;
+use crate::supervisor::actor_child::{ActorChild, Once};
 use crate::supervisor::guard::SupervisorGuard;
 use crate::supervisor::reporter::Reporter;
 use crate::supervisor::{GroupSupervisor, PendingChild};
@@ -37,7 +39,9 @@ use crate::supervisor::{GroupSupervisor, PendingChild};
 /// # });
 /// ```
 pub struct GroupSupervisorBuilder<T: 'static> {
-    config: ScopeConfig,
+    /// Boxed: a builder is moved at every call, and a supervisor may be given thousands of
+    /// children one call at a time.
+    config: Box<ScopeConfig>,
     children: Vec<PendingChild<T>>,
 }
 
@@ -46,7 +50,7 @@ impl<T: 'static> GroupSupervisorBuilder<T> {
         let mut config = ScopeConfig::new(Duration::from_secs(5), true);
         config.shared_result = true;
         GroupSupervisorBuilder {
-            config,
+            config: Box::new(config),
             children: Vec::new(),
         }
     }
@@ -56,9 +60,10 @@ impl<T: 'static> GroupSupervisorBuilder<T> {
     /// Adds a child described by a [`Child`]: a future, an actor or a nested group, made
     /// again at each restart, with its options.
     pub fn child(mut self, child: Child<T>) -> Self {
-        self.children.push(Box::new(move |scope| {
-            let _ = scope.spawn_child(child);
-        }));
+        self.children
+            .push(PendingChild::Later(Box::new(move |scope| {
+                let _ = scope.spawn_child(child);
+            })));
         self
     }
 
@@ -70,11 +75,12 @@ impl<T: 'static> GroupSupervisorBuilder<T> {
         Fut: Future<Output = Result<T, E>> + 'static,
         E: Into<anyhow::Error>,
     {
-        let name = name.into();
-        self.children.push(Box::new(move |scope| {
-            let lazy = futures::FutureExt::flatten(futures::future::lazy(move |_| factory()));
-            let _ = scope.spawn_future(Some(name), Box::pin(into_child(lazy)));
-        }));
+        let lazy = futures::FutureExt::flatten(futures::future::lazy(move |_| factory()));
+        self.children.push(PendingChild::Body {
+            name: name.into(),
+            kind: ChildKind::Future,
+            body: Box::pin(into_child(lazy)),
+        });
         self
     }
 
@@ -87,10 +93,12 @@ impl<T: 'static> GroupSupervisorBuilder<T> {
         F: FnOnce(Reporter<T>) -> A + 'static,
         T: Default,
     {
-        let name = name.into();
-        self.children.push(Box::new(move |scope| {
-            let _ = scope.spawn_actor_once(Some(name), Box::new(factory));
-        }));
+        let child = ActorChild::unbound(Once(Some(factory)), ChildKind::Actor, false);
+        self.children.push(PendingChild::Body {
+            name: name.into(),
+            kind: ChildKind::Actor,
+            body: child.boxed(),
+        });
         self
     }
 
@@ -111,9 +119,10 @@ impl<T: 'static> GroupSupervisorBuilder<T> {
         T: Default,
     {
         let name = name.into();
-        self.children.push(Box::new(move |scope| {
-            let _ = scope.spawn_group(Some(name), group, map);
-        }));
+        self.children
+            .push(PendingChild::Later(Box::new(move |scope| {
+                let _ = scope.spawn_group(Some(name), group, map);
+            })));
         self
     }
 
@@ -121,7 +130,7 @@ impl<T: 'static> GroupSupervisorBuilder<T> {
     /// [`handle`](GroupSupervisor::handle) first or start it their own way (for example on
     /// another arbiter, with `Actor::start_in_arbiter`).
     pub fn build(self) -> GroupSupervisor<T> {
-        GroupSupervisor::from_parts(Scope::new(self.config), self.children)
+        GroupSupervisor::from_parts(Scope::new(*self.config), self.children)
     }
 
     /// Builds and starts the supervisor on the current arbiter. It is top-level: it runs

@@ -21,7 +21,17 @@ use crate::handle::GroupHandle;
 use crate::report::GroupReport;
 use crate::supervisor::builder::GroupSupervisorBuilder;
 
-pub(crate) type PendingChild<T> = Box<dyn FnOnce(&Rc<Scope<T>>)>;
+/// A child given to the builder, spawned when the supervisor starts.
+pub(crate) enum PendingChild<T> {
+    /// Its body, made at the builder call (one allocation per child, not two).
+    Body {
+        name: crate::engine::scope::Name,
+        kind: crate::child::ChildKind,
+        body: crate::engine::child::BoxedChild<T>,
+    },
+    /// Anything that needs the group to be made (a `Child` spec, a nested group).
+    Later(Box<dyn FnOnce(&Rc<Scope<T>>)>),
+}
 pub(crate) type FinishListener<T> = Box<dyn FnOnce(&GroupReport<T>)>;
 
 /// An actix actor that supervises a group of child actors, futures and nested groups: it
@@ -202,8 +212,18 @@ impl<T: 'static> Actor for GroupSupervisor<T> {
         // The deadline runs from here (R13).
         self.scope.begin();
         self.scope.reserve(self.initial.len());
-        for spawn in self.initial.drain(..) {
-            spawn(&self.scope);
+        for pending in self.initial.drain(..) {
+            // Refused only if a factory has already stopped the group: then the rest are
+            // dropped unstarted (R7).
+            let _ = match pending {
+                PendingChild::Body { name, kind, body } => {
+                    self.scope.spawn_bound(Some(name), kind, body).map(drop)
+                }
+                PendingChild::Later(spawn) => {
+                    spawn(&self.scope);
+                    Ok(())
+                }
+            };
         }
         self.started = true;
         // Only now is the group whole: a wait asked for earlier begins, and it may tell a

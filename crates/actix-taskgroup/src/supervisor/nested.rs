@@ -16,7 +16,7 @@ use crate::error::SpawnError;
 use crate::outcome::Outcome;
 use crate::report::GroupReport;
 use crate::supervisor::GroupSupervisor;
-use crate::supervisor::actor_child::{ActorChild, ActorFactory};
+use crate::supervisor::actor_child::{ActorChild, Once, Shared};
 use crate::supervisor::builder::GroupSupervisorBuilder;
 use crate::supervisor::reporter::Reporter;
 
@@ -70,17 +70,12 @@ where
             incarnation: incarnation.number,
         };
         let (builder, map) = (Rc::clone(&self.builder), Rc::clone(&self.map));
-        let factory = Rc::new(move |reporter: Reporter<T>| {
-            let map = Rc::clone(&map);
-            nested_supervisor(builder(), move |values| map(values), reporter)
-        });
-        ActorChild::new(
-            ActorFactory::Shared(factory),
-            reporter,
-            ChildKind::Group,
-            false,
-        )
-        .boxed()
+        let factory: Rc<dyn Fn(Reporter<T>) -> GroupSupervisor<U>> =
+            Rc::new(move |reporter: Reporter<T>| {
+                let map = Rc::clone(&map);
+                nested_supervisor(builder(), move |values| map(values), reporter)
+            });
+        ActorChild::new(Shared(factory), reporter, ChildKind::Group, false).boxed()
     }
 }
 
@@ -130,14 +125,8 @@ impl<T: Default + 'static> Scope<T> {
                 id,
                 incarnation: 1,
             };
-            let factory: Box<dyn FnOnce(Reporter<T>) -> GroupSupervisor<U>> =
-                Box::new(move |reporter| nested_supervisor(group, map, reporter));
-            let child = ActorChild::new(
-                ActorFactory::Once(Some(factory)),
-                reporter,
-                ChildKind::Group,
-                false,
-            );
+            let factory = move |reporter| nested_supervisor(group, map, reporter);
+            let child = ActorChild::new(Once(Some(factory)), reporter, ChildKind::Group, false);
             address = child.addr();
             child.boxed()
         })?;

@@ -27,7 +27,7 @@ use crate::task_group::TaskGroup;
 /// # });
 /// ```
 pub struct TaskGroupBuilder<T> {
-    config: ScopeConfig,
+    config: Box<ScopeConfig>,
     values: PhantomData<fn() -> T>,
 }
 
@@ -36,7 +36,7 @@ impl<T: 'static> TaskGroupBuilder<T> {
         TaskGroupBuilder {
             // A future child is dropped at once when asked to stop; the grace period is for
             // children that stop on their own (actors, futures that watch their stop signal).
-            config: ScopeConfig::new(Duration::from_secs(5), false),
+            config: Box::new(ScopeConfig::new(Duration::from_secs(5), false)),
             values: PhantomData,
         }
     }
@@ -53,7 +53,7 @@ impl<T: 'static> TaskGroupBuilder<T> {
     /// Builds the group; its deadline, if it has one, runs from now. Nothing runs until the
     /// first child is spawned.
     pub fn build(self) -> TaskGroup<T> {
-        let scope = Scope::new(self.config);
+        let scope = Scope::new(*self.config);
         scope.begin();
         scope.open_joins();
         TaskGroup::from_scope(scope)

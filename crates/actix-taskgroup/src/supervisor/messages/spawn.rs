@@ -138,8 +138,8 @@ where
     type Result = MessageResult<SpawnActor<A, T>>;
 
     fn handle(&mut self, msg: SpawnActor<A, T>, _: &mut Context<Self>) -> Self::Result {
-        let spawned = self.scope().spawn_actor_once(msg.name, msg.factory);
-        MessageResult(spawned.map(|(_, address)| address))
+        let spawned = self.scope().spawn_actor_once(msg.name, msg.factory, true);
+        MessageResult(spawned.and_then(|(_, address)| address.ok_or(SpawnError::Closed)))
     }
 }
 
