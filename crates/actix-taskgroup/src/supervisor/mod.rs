@@ -30,8 +30,10 @@ pub(crate) enum PendingChild<T> {
         body: crate::engine::child::BoxedChild<T>,
     },
     /// Anything that needs the group to be made (a `Child` spec, a nested group).
-    Later(Box<dyn FnOnce(&Rc<Scope<T>>)>),
+    Later(SpawnLater<T>),
 }
+
+pub(crate) type SpawnLater<T> = Box<dyn FnOnce(&Rc<Scope<T>>)>;
 pub(crate) type FinishListener<T> = Box<dyn FnOnce(&GroupReport<T>)>;
 
 /// An actix actor that supervises a group of child actors, futures and nested groups: it
