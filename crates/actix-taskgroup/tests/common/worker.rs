@@ -23,6 +23,8 @@ pub enum Script {
     FailAfter(u64),
     /// Completes with its value after this many milliseconds.
     CompleteAfter(u64),
+    /// Panics after this many milliseconds.
+    PanicAfter(u64),
     /// Returns `Running::Continue` from `stopping()`, forever.
     VetoStop,
     /// Panics in `stopping()`.
@@ -82,6 +84,11 @@ impl<T: Unpin + 'static> Actor for Worker<T> {
                 ctx.run_later(Duration::from_millis(ms), |worker, ctx| {
                     let error = anyhow::anyhow!("{} failed", worker.name);
                     worker.reporter.fail_and_stop(ctx, error);
+                });
+            }
+            Script::PanicAfter(ms) => {
+                ctx.run_later(Duration::from_millis(ms), |worker, _| {
+                    panic!("{} panicked", worker.name);
                 });
             }
             Script::CompleteAfter(ms) => {
