@@ -129,6 +129,7 @@ pub use report::{ChildReport, GroupReport};
 pub use snapshot::{ChildSnapshot, ChildState, Counters, GroupState, Snapshot};
 pub use supervisor::GroupSupervisor;
 pub use supervisor::builder::GroupSupervisorBuilder;
+pub use supervisor::child_ref::{ChildRef, ChildRefError};
 pub use supervisor::guard::SupervisorGuard;
 pub use supervisor::messages::join::{GroupDone, Join, NotifyWhenDone};
 pub use supervisor::messages::lifecycle::{Cancel, Close, TakeSnapshot, WaitReady};

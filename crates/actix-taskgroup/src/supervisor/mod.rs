@@ -3,6 +3,7 @@
 
 pub(crate) mod actor_child;
 pub(crate) mod builder;
+pub(crate) mod child_ref;
 pub(crate) mod guard;
 pub(crate) mod messages;
 pub(crate) mod nested;
