@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use workloads::{
     floor_actor_contexts, floor_futures_unordered, raw_actors_counted, raw_actors_told_by_message,
-    raw_spawn_join_all, supervised_actors, task_group,
+    raw_spawn_join_all, restarts, supervised_actors, task_group,
 };
 
 /// Runs one round, checks that it handled all `n` children, and keeps its time.
@@ -27,7 +27,33 @@ fn median(samples: &mut [Duration]) -> Duration {
     samples[samples.len() / 2]
 }
 
-fn main() {
+/// With `RUST_BACKTRACE` (or `RUST_LIB_BACKTRACE`) set, every `anyhow::Error` captures a
+/// backtrace (~5 µs), which would swamp every figure with an error in it: run again without.
+fn without_backtraces() -> Option<std::process::ExitCode> {
+    let set = ["RUST_BACKTRACE", "RUST_LIB_BACKTRACE"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|value| value != "0"));
+    if !set {
+        return None;
+    }
+    eprintln!(
+        "(backtraces are on: running again with RUST_BACKTRACE and RUST_LIB_BACKTRACE unset)"
+    );
+    let status = std::process::Command::new(std::env::current_exe().ok()?)
+        .args(std::env::args_os().skip(1))
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
+        .status()
+        .ok()?;
+    Some(std::process::ExitCode::from(
+        status.code().unwrap_or(1) as u8
+    ))
+}
+
+fn main() -> std::process::ExitCode {
+    if let Some(code) = without_backtraces() {
+        return code;
+    }
     // `cargo test --benches` runs bench targets with `--bench` absent: stay quick then.
     let quick = !std::env::args().any(|arg| arg == "--bench");
     let system = actix_rt::System::new();
@@ -98,4 +124,73 @@ fn main() {
             floor / raw
         );
     }
+
+    println!();
+    println!(
+        "restarts: a child that fails at once, restarted N times, median of interleaved rounds"
+    );
+    println!(
+        "{:>7} {:>6} {:>11} {:>11} {:>11} {:>11} {:>11} {:>10} {:>10} {:>12}",
+        "N",
+        "rounds",
+        "raw act ns",
+        "group act",
+        "actix sup",
+        "raw fut ns",
+        "group fut",
+        "act/raw",
+        "fut/raw",
+        "act/actixsup"
+    );
+    for (n, rounds) in [(10_000, 30)] {
+        let rounds = if quick { 2 } else { rounds };
+        let (mut raw_actor, mut group_actor, mut supervisor) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut raw_future, mut group_future) = (Vec::new(), Vec::new());
+        system.block_on(async {
+            for _ in 0..rounds {
+                timed(&mut raw_actor, n, restarts::raw_restarts_actor(n)).await;
+                timed(&mut group_actor, n, restarts::group_restarts_actor(n)).await;
+                timed(&mut supervisor, n, restarts::actix_supervisor_restarts(n)).await;
+                timed(&mut raw_future, n, restarts::raw_respawn_future(n)).await;
+                timed(&mut group_future, n, restarts::group_restarts_future(n)).await;
+            }
+        });
+        let per = |samples: &mut Vec<Duration>| median(samples).as_nanos() as f64 / n as f64;
+        let (ra, ga, sa) = (
+            per(&mut raw_actor),
+            per(&mut group_actor),
+            per(&mut supervisor),
+        );
+        let (rf, gf) = (per(&mut raw_future), per(&mut group_future));
+        println!(
+            "{n:>7} {rounds:>6} {ra:>11.1} {ga:>11.1} {sa:>11.1} {rf:>11.1} {gf:>11.1} {:>10.2} {:>10.2} {:>12.2}",
+            ga / ra,
+            gf / rf,
+            ga / sa
+        );
+    }
+
+    println!();
+    println!("one-for-one restart cost beside idle siblings (R11: flat in the siblings)");
+    println!(
+        "{:>9} {:>6} {:>12} {:>12} {:>8}",
+        "restarts", "rounds", "10 sibl. ns", "10k sibl. ns", "ratio"
+    );
+    let (n, rounds) = (10_000, if quick { 2 } else { 15 });
+    let (mut few, mut many) = (Vec::new(), Vec::new());
+    system.block_on(async {
+        for _ in 0..rounds {
+            few.push(restarts::restarts_beside_idle_siblings(n, 10).await);
+            many.push(restarts::restarts_beside_idle_siblings(n, 10_000).await);
+        }
+    });
+    let (few, many) = (
+        median(&mut few).as_nanos() as f64 / n as f64,
+        median(&mut many).as_nanos() as f64 / n as f64,
+    );
+    println!(
+        "{n:>9} {rounds:>6} {few:>12.1} {many:>12.1} {:>8.2}",
+        many / few
+    );
+    std::process::ExitCode::SUCCESS
 }

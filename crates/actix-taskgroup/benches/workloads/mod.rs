@@ -3,6 +3,8 @@
 // Each bench uses the workloads it compares; the criterion bench leaves one out.
 #![allow(dead_code)]
 
+pub mod restarts;
+
 use std::cell::Cell;
 use std::convert::Infallible;
 use std::rc::Rc;

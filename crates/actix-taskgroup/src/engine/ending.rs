@@ -131,10 +131,8 @@ impl<T: 'static> Scope<T> {
                 },
             );
         }
-        if outcome.is_failure()
-            && let Some((kind, cause)) = outcome.failure()
-        {
-            events::failed(self, state, id, kind, &cause);
+        if outcome.is_failure() {
+            events::failed(self, state, id, &outcome);
         }
         if state.phase == Phase::Open && index < state.specs.len() {
             if in_batch {

@@ -16,11 +16,20 @@ use tracing::{Level, Span};
 
 use crate::child::ChildId;
 use crate::engine::scope::{Scope, State, StopReason};
-use crate::error::{FailureKind, GroupErrorKind};
+use crate::error::GroupErrorKind;
 use crate::outcome::Outcome;
 
 /// Every event's target, for filters (`RUST_LOG=actix_taskgroup=debug`).
 pub(crate) const TARGET: &str = "actix_taskgroup";
+
+/// Whether events at `level` can be seen by anyone: the compile-time ceiling and the current
+/// subscriber's ceiling, both read without a call. With no subscriber, this is the whole
+/// cost of an event.
+#[inline(always)]
+fn on(level: Level) -> bool {
+    level <= tracing::level_filters::STATIC_MAX_LEVEL
+        && level <= tracing::level_filters::LevelFilter::current()
+}
 
 #[inline]
 pub(crate) fn group_span(name: Option<&str>) -> Span {
@@ -31,8 +40,16 @@ fn child_name<T>(state: &State<T>, id: ChildId) -> Option<&str> {
     state.name(id.index()).map(|name| name.as_ref())
 }
 
-#[inline]
+#[inline(always)]
 pub(crate) fn spawned<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
+    if on(Level::TRACE) {
+        spawned_event(scope, state, id);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn spawned_event<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
     tracing::event!(
         target: TARGET, parent: &scope.span, Level::TRACE,
         group = scope.display_name(), id = id.index(), child = child_name(state, id),
@@ -41,8 +58,16 @@ pub(crate) fn spawned<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
     );
 }
 
-#[inline]
+#[inline(always)]
 pub(crate) fn queued<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
+    if on(Level::TRACE) {
+        queued_event(scope, state, id);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn queued_event<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
     tracing::event!(
         target: TARGET, parent: &scope.span, Level::TRACE,
         group = scope.display_name(), id = id.index(), child = child_name(state, id),
@@ -51,8 +76,16 @@ pub(crate) fn queued<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
     );
 }
 
-#[inline]
+#[inline(always)]
 pub(crate) fn started<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
+    if on(Level::DEBUG) {
+        started_event(scope, state, id);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn started_event<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
     tracing::event!(
         target: TARGET, parent: &scope.span, Level::DEBUG,
         group = scope.display_name(), id = id.index(), child = child_name(state, id),
@@ -61,8 +94,16 @@ pub(crate) fn started<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
     );
 }
 
-#[inline]
+#[inline(always)]
 pub(crate) fn ready<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
+    if on(Level::DEBUG) {
+        ready_event(scope, state, id);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn ready_event<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
     tracing::event!(
         target: TARGET, parent: &scope.span, Level::DEBUG,
         group = scope.display_name(), id = id.index(), child = child_name(state, id),
@@ -71,14 +112,19 @@ pub(crate) fn ready<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
     );
 }
 
-#[inline]
-pub(crate) fn failed<T>(
-    scope: &Scope<T>,
-    state: &State<T>,
-    id: ChildId,
-    kind: FailureKind,
-    cause: &anyhow::Error,
-) {
+#[inline(always)]
+pub(crate) fn failed<T>(scope: &Scope<T>, state: &State<T>, id: ChildId, outcome: &Outcome<T>) {
+    if on(Level::WARN) {
+        failed_event(scope, state, id, outcome);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn failed_event<T>(scope: &Scope<T>, state: &State<T>, id: ChildId, outcome: &Outcome<T>) {
+    let Some((kind, cause)) = outcome.failure() else {
+        return;
+    };
     tracing::event!(
         target: TARGET, parent: &scope.span, Level::WARN,
         group = scope.display_name(), id = id.index(), child = child_name(state, id),
@@ -88,8 +134,22 @@ pub(crate) fn failed<T>(
     );
 }
 
-#[inline]
+#[inline(always)]
 pub(crate) fn restarting<T>(
+    scope: &Scope<T>,
+    state: &State<T>,
+    id: ChildId,
+    attempt: u32,
+    delay: Duration,
+) {
+    if on(Level::INFO) {
+        restarting_event(scope, state, id, attempt, delay);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn restarting_event<T>(
     scope: &Scope<T>,
     state: &State<T>,
     id: ChildId,
@@ -104,8 +164,16 @@ pub(crate) fn restarting<T>(
     );
 }
 
-#[inline]
+#[inline(always)]
 pub(crate) fn restarted<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
+    if on(Level::INFO) {
+        restarted_event(scope, state, id);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn restarted_event<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
     tracing::event!(
         target: TARGET, parent: &scope.span, Level::INFO,
         group = scope.display_name(), id = id.index(), child = child_name(state, id),
@@ -114,8 +182,16 @@ pub(crate) fn restarted<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
     );
 }
 
-#[inline]
+#[inline(always)]
 pub(crate) fn stopping<T>(scope: &Scope<T>, state: &State<T>, id: ChildId, reason: &str) {
+    if on(Level::DEBUG) {
+        stopping_event(scope, state, id, reason);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn stopping_event<T>(scope: &Scope<T>, state: &State<T>, id: ChildId, reason: &str) {
     tracing::event!(
         target: TARGET, parent: &scope.span, Level::DEBUG,
         group = scope.display_name(), id = id.index(), child = child_name(state, id),
@@ -124,8 +200,16 @@ pub(crate) fn stopping<T>(scope: &Scope<T>, state: &State<T>, id: ChildId, reaso
     );
 }
 
-#[inline]
+#[inline(always)]
 pub(crate) fn force_stopped<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
+    if on(Level::WARN) {
+        force_stopped_event(scope, state, id);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn force_stopped_event<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) {
     tracing::event!(
         target: TARGET, parent: &scope.span, Level::WARN,
         group = scope.display_name(), id = id.index(), child = child_name(state, id),
@@ -134,8 +218,16 @@ pub(crate) fn force_stopped<T>(scope: &Scope<T>, state: &State<T>, id: ChildId) 
     );
 }
 
-#[inline]
+#[inline(always)]
 pub(crate) fn stopped<T>(scope: &Scope<T>, state: &State<T>, id: ChildId, outcome: &Outcome<T>) {
+    if on(Level::DEBUG) {
+        stopped_event(scope, state, id, outcome);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn stopped_event<T>(scope: &Scope<T>, state: &State<T>, id: ChildId, outcome: &Outcome<T>) {
     tracing::event!(
         target: TARGET, parent: &scope.span, Level::DEBUG,
         group = scope.display_name(), id = id.index(), child = child_name(state, id),
@@ -147,8 +239,16 @@ pub(crate) fn stopped<T>(scope: &Scope<T>, state: &State<T>, id: ChildId, outcom
     );
 }
 
-#[inline]
+#[inline(always)]
 pub(crate) fn group_stopping<T>(scope: &Scope<T>, reason: StopReason) {
+    if on(Level::INFO) {
+        group_stopping_event(scope, reason);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn group_stopping_event<T>(scope: &Scope<T>, reason: StopReason) {
     tracing::event!(
         target: TARGET, parent: &scope.span, Level::INFO,
         group = scope.display_name(), reason = reason.as_str(),
@@ -156,8 +256,16 @@ pub(crate) fn group_stopping<T>(scope: &Scope<T>, reason: StopReason) {
     );
 }
 
-#[inline]
+#[inline(always)]
 pub(crate) fn group_ended<T>(scope: &Scope<T>, state: &State<T>) {
+    if on(Level::INFO) {
+        group_ended_event(scope, state);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn group_ended_event<T>(scope: &Scope<T>, state: &State<T>) {
     let duration_ms = match (state.started_at, state.finished_at) {
         (Some(start), Some(end)) => Some(end.saturating_duration_since(start).as_millis() as u64),
         _ => None,

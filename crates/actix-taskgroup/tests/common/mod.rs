@@ -70,3 +70,14 @@ pub async fn forever<T>(token: DropToken) -> anyhow::Result<T> {
 }
 
 pub mod worker;
+
+/// Runs `test` inside a plain actix `System` (the real clock), for tests that cross threads:
+/// a paused clock would jump to the next timer while this thread waits for another one.
+/// The watchdog turns a hang into a failure after ten real seconds.
+pub fn run_real<F: Future>(test: F) -> F::Output {
+    actix_rt::System::new().block_on(async {
+        tokio::time::timeout(Duration::from_secs(10), test)
+            .await
+            .expect("the test did not finish within ten seconds")
+    })
+}

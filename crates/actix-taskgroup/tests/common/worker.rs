@@ -135,3 +135,46 @@ impl<T: Unpin + 'static> Handler<PanicNow> for Worker<T> {
         panic!("{} panicked in a handler", self.name);
     }
 }
+
+/// Asks a worker who it is: it answers with its name, proving its mailbox is served.
+#[derive(Message)]
+#[rtype(result = "String")]
+pub struct Ping;
+
+impl<T: Unpin + 'static> Handler<Ping> for Worker<T> {
+    type Result = String;
+
+    fn handle(&mut self, _: Ping, _: &mut Context<Self>) -> String {
+        self.name.clone()
+    }
+}
+
+/// The events of `log` that end with `suffix`, in the order they happened.
+pub fn events(log: &Log, suffix: &str) -> Vec<String> {
+    log.borrow()
+        .iter()
+        .filter(|e| e.ends_with(suffix))
+        .cloned()
+        .collect()
+}
+
+/// Logs "name dropped" when dropped: a future child holds one to show when it is dropped.
+pub struct DropNote {
+    name: String,
+    log: Log,
+}
+
+impl DropNote {
+    pub fn new(name: &str, log: &Log) -> Self {
+        DropNote {
+            name: name.to_owned(),
+            log: Rc::clone(log),
+        }
+    }
+}
+
+impl Drop for DropNote {
+    fn drop(&mut self) {
+        self.log.borrow_mut().push(format!("{} dropped", self.name));
+    }
+}
