@@ -142,8 +142,8 @@ fn main() -> std::process::ExitCode {
         "fut/raw",
         "act/actixsup"
     );
-    for (n, rounds) in [(10_000, 30)] {
-        let rounds = if quick { 2 } else { rounds };
+    {
+        let (n, rounds) = (10_000, if quick { 2 } else { 30 });
         let (mut raw_actor, mut group_actor, mut supervisor) = (Vec::new(), Vec::new(), Vec::new());
         let (mut raw_future, mut group_future) = (Vec::new(), Vec::new());
         system.block_on(async {

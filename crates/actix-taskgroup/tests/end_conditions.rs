@@ -9,8 +9,8 @@ mod common;
 use std::time::Duration;
 
 use actix_taskgroup::{
-    Cancel, Child, Close, EndCondition, GroupSupervisor, Join, OutcomeKind, SpawnActor,
-    SpawnError, SpawnFuture, TaskGroup,
+    Cancel, Child, Close, EndCondition, GroupSupervisor, Join, OutcomeKind, SpawnActor, SpawnError,
+    SpawnFuture, TaskGroup,
 };
 use common::worker::{Log, Script, Worker, count};
 use common::{DropCounter, after, run_paused};
@@ -48,8 +48,7 @@ fn by_default_a_supervisor_ends_once_someone_waits_and_its_children_are_done() {
 }
 
 #[test]
-fn under_never_an_early_join_waits_children_arrive_by_message_and_close_ends_it_with_every_value()
-{
+fn under_never_an_early_join_waits_children_arrive_by_message_and_close_ends_it_with_every_value() {
     run_paused(async {
         let group = GroupSupervisor::<u8>::builder()
             .end(EndCondition::Never)
@@ -154,8 +153,15 @@ fn under_when_main_done_services_are_stopped_as_cancelled_once_the_main_children
             .start();
         let report = group.send(Join::new()).await.unwrap();
 
-        assert_eq!(start.elapsed(), Duration::from_millis(30), "ends with the last main child");
-        assert!(report.is_success(), "stopped services are not failures:\n{report}");
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(30),
+            "ends with the last main child"
+        );
+        assert!(
+            report.is_success(),
+            "stopped services are not failures:\n{report}"
+        );
         let outcome = |name| report.child_named(name).unwrap().outcome().kind();
         assert_eq!(outcome("db"), OutcomeKind::Cancelled);
         assert_eq!(outcome("metrics"), OutcomeKind::Cancelled);
@@ -163,7 +169,11 @@ fn under_when_main_done_services_are_stopped_as_cancelled_once_the_main_children
         assert_eq!(outcome("job2"), OutcomeKind::Completed);
         assert!(report.child_named("db").unwrap().is_service());
         let db_stop = report.child_named("db").unwrap().stopped_at().unwrap();
-        assert_eq!(db_stop, start + Duration::from_millis(30), "served until then");
+        assert_eq!(
+            db_stop,
+            start + Duration::from_millis(30),
+            "served until then"
+        );
         assert_eq!(count(&log, "db stopped"), 1);
         assert_eq!(drops.dropped(), 1);
         assert_eq!(report.into_result().unwrap(), [1, 2]);

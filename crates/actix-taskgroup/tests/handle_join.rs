@@ -48,7 +48,11 @@ fn a_handle_join_returns_the_shared_report_of_rc_values_after_every_child_stoppe
         assert_eq!(count(&log, "dropped"), 2);
         assert!(report.is_success());
         let names: Vec<&str> = report.values().map(|s| &*s.0).collect();
-        assert_eq!(names, ["alice", "bob", ""], "short reported nothing: the default");
+        assert_eq!(
+            names,
+            ["alice", "bob", ""],
+            "short reported nothing: the default"
+        );
         assert_eq!(
             report.child_named("short").unwrap().outcome().kind(),
             OutcomeKind::Completed
@@ -82,7 +86,11 @@ fn several_handle_waiters_share_one_report_of_a_failed_group() {
         let error = first.error().expect("the group failed");
         assert_eq!(error.first_failure().unwrap().name(), Some("broken"));
         let kept: Vec<&str> = first.values().map(|s| &*s.0).collect();
-        assert_eq!(kept, ["kept"], "the completed value is in the failed group's report");
+        assert_eq!(
+            kept,
+            ["kept"],
+            "the completed value is in the failed group's report"
+        );
         assert!(first.child_named("slow").unwrap().outcome().is_cancelled());
     });
 }
@@ -114,8 +122,16 @@ fn a_taskgroups_handle_join_returns_none() {
         let handle = group.handle();
         let start = Instant::now();
         assert!(handle.join().await.is_none());
-        assert_eq!(start.elapsed(), Duration::ZERO, "answered at once, without waiting");
-        assert_eq!(group.join().await.unwrap(), [1], "the owner still gets the values");
+        assert_eq!(
+            start.elapsed(),
+            Duration::ZERO,
+            "answered at once, without waiting"
+        );
+        assert_eq!(
+            group.join().await.unwrap(),
+            [1],
+            "the owner still gets the values"
+        );
     });
 }
 

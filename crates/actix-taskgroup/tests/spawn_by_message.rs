@@ -54,7 +54,11 @@ async fn spawn_from_another_arbiter(
         answer: Some(answer),
     });
     let (taken, thread) = answered.await.unwrap();
-    assert_ne!(thread, std::thread::current().id(), "asked from another thread");
+    assert_ne!(
+        thread,
+        std::thread::current().id(),
+        "asked from another thread"
+    );
     (taken, arbiter)
 }
 
@@ -128,7 +132,11 @@ fn a_failing_nested_group_spawned_by_message_from_another_arbiter_is_one_failure
         assert_eq!(outcome("broken"), OutcomeKind::Failed);
         assert!(matches!(outcome("ok"), OutcomeKind::Completed));
         let steady = report.child_named("steady").unwrap();
-        assert_eq!(steady.outcome().kind(), OutcomeKind::Cancelled, "fail-fast reached it");
+        assert_eq!(
+            steady.outcome().kind(),
+            OutcomeKind::Cancelled,
+            "fail-fast reached it"
+        );
         arbiter.stop();
     });
 }
@@ -136,7 +144,9 @@ fn a_failing_nested_group_spawned_by_message_from_another_arbiter_is_one_failure
 #[test]
 fn a_nested_group_spawned_by_message_is_stopped_with_its_parent() {
     run_paused(async {
-        let root = GroupSupervisor::<u32>::builder().end(EndCondition::Never).start();
+        let root = GroupSupervisor::<u32>::builder()
+            .end(EndCondition::Never)
+            .start();
         root.send(SpawnGroup::named(
             "slow",
             || {

@@ -188,7 +188,7 @@ pub async fn restarts_beside_idle_siblings(n: usize, siblings: usize) -> Duratio
     let probe = Rc::clone(&tally);
     let mut builder = GroupSupervisor::<()>::builder().intensity(u32::MAX, Duration::from_secs(1));
     for _ in 0..siblings {
-        builder = builder.child_future("idle", || std::future::pending::<anyhow::Result<()>>());
+        builder = builder.child_future("idle", std::future::pending::<anyhow::Result<()>>);
     }
     let group = builder
         .child(

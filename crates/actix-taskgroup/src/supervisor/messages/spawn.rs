@@ -207,6 +207,10 @@ where
     type Result = MessageResult<SpawnGroup<U, T>>;
 
     fn handle(&mut self, msg: SpawnGroup<U, T>, _: &mut Context<Self>) -> Self::Result {
+        if let Err(refused) = self.refusal() {
+            // Refused before the builder runs (R7).
+            return MessageResult(Err(refused));
+        }
         let builder = (msg.builder)();
         let spawned = self.scope().spawn_group(msg.name, builder, msg.map);
         MessageResult(spawned.map(|(_, address)| address))
@@ -261,14 +265,8 @@ impl<T: 'static> Handler<SpawnChild<T>> for GroupSupervisor<T> {
     type Result = Result<ChildId, SpawnError>;
 
     fn handle(&mut self, msg: SpawnChild<T>, _: &mut Context<Self>) -> Self::Result {
-        if !self.scope().is_open() {
-            // Refused before the factory runs (R7).
-            return Err(if self.scope().is_finished() {
-                SpawnError::Closed
-            } else {
-                SpawnError::ShuttingDown
-            });
-        }
+        // Refused before the factory runs (R7).
+        self.refusal()?;
         self.scope().spawn_child((msg.make)())
     }
 }
@@ -276,5 +274,18 @@ impl<T: 'static> Handler<SpawnChild<T>> for GroupSupervisor<T> {
 impl<T> fmt::Debug for SpawnChild<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SpawnChild").finish_non_exhaustive()
+    }
+}
+
+impl<T: 'static> GroupSupervisor<T> {
+    /// Why the group would refuse a child now, checked before a message's factory runs.
+    fn refusal(&self) -> Result<(), SpawnError> {
+        if self.scope().is_open() {
+            Ok(())
+        } else if self.scope().is_finished() {
+            Err(SpawnError::Closed)
+        } else {
+            Err(SpawnError::ShuttingDown)
+        }
     }
 }
