@@ -1,48 +1,70 @@
-//! `taskgroup`: run batches of processes as a supervision tree (issue 16).
+//! `taskgroup`: run batches of processes as a supervision tree (issue 16, DESIGN §7).
 //!
-//! For now this parses and validates; running is wired to the library next.
+//! This file only dispatches: parse the command line, read the job file, hand the tree to the
+//! runner, exit with its status.
 
+use std::io::Write;
 use std::path::Path;
-use std::process::ExitCode;
 
-use taskgroup_cli::cli::{self, Command};
-use taskgroup_cli::jobfile::{self, GroupDef, JobFileError};
+use taskgroup_cli::cli::{self, Command, DEFAULT_GRACE, OutputArgs};
+use taskgroup_cli::jobfile::{self, Backend, ChildDef, GroupDef, JobFileError};
+use taskgroup_cli::runner::{self, EXIT_BAD_INPUT, EXIT_SUCCESS};
 
 /// The demo batch, embedded so that `taskgroup` with no arguments works from any directory.
 const DEMO: &str = include_str!("../demo.toml");
 
-/// Exit status for bad input or usage (DESIGN §7).
-const EXIT_BAD_INPUT: u8 = 2;
-
-/// Exit status while running is not wired to the library yet.
-const EXIT_NOT_YET: u8 = 1;
-
-fn main() -> ExitCode {
+fn main() {
     let command = match cli::parse_from(std::env::args_os()) {
         Ok(command) => command,
         Err(usage) => usage.exit(),
     };
-    match command {
+    let code = match command {
         Command::Check(check) => match jobfile::load(&check.file) {
             Ok(root) => {
                 println!("ok: {}", counts(&root));
-                ExitCode::SUCCESS
+                EXIT_SUCCESS
             }
-            Err(error) => bad_input(&error),
+            Err(error) => bad_file(&error),
         },
         Command::Run(run) => match jobfile::load(&run.file) {
-            Ok(root) => not_yet(&root),
-            Err(error) => bad_input(&error),
+            Ok(root) => run_tree(root, run.grace, &run.output),
+            Err(error) => bad_file(&error),
         },
         Command::Demo => match jobfile::parse(DEMO, Path::new("demo.toml")) {
-            Ok(root) => not_yet(&root),
-            Err(error) => bad_input(&error),
+            Ok(root) => run_tree(root, DEFAULT_GRACE, &OutputArgs::default()),
+            Err(error) => bad_file(&error),
         },
-        Command::Exec(_) => {
-            eprintln!("taskgroup exec: running jobs is not wired to the library yet");
-            ExitCode::from(EXIT_NOT_YET)
-        }
+        Command::Exec(exec) => match runner::prepare(&exec.output) {
+            Ok(()) => runner::run_exec(&exec),
+            Err(message) => bad_input(&message),
+        },
+    };
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // Not a return from `main`: `exec`'s stdin may still be open, and its reader (a blocking
+    // thread) would keep the runtime's shutdown waiting for a line that may never come.
+    std::process::exit(i32::from(code));
+}
+
+fn run_tree(root: GroupDef, grace: std::time::Duration, output: &OutputArgs) -> u8 {
+    if uses_slurm(&root) {
+        return bad_input(
+            "backend = \"slurm\" is reserved: the job file format accepts it, the runner does not \
+             run it yet",
+        );
     }
+    match runner::prepare(output) {
+        Ok(()) => runner::run_tree(root, grace, output),
+        Err(message) => bad_input(&message),
+    }
+}
+
+fn uses_slurm(group: &GroupDef) -> bool {
+    group.backend == Backend::Slurm
+        || group.children.iter().any(|child| match child {
+            ChildDef::Group(nested) => uses_slurm(nested),
+            ChildDef::Job(_) => false,
+        })
 }
 
 /// `N jobs in M groups`, singular where it is one.
@@ -56,14 +78,14 @@ fn counts(root: &GroupDef) -> String {
     )
 }
 
-fn bad_input(error: &JobFileError) -> ExitCode {
+fn bad_file(error: &JobFileError) -> u8 {
     eprintln!("{error}");
     eprintln!("taskgroup: nothing was run");
-    ExitCode::from(EXIT_BAD_INPUT)
+    EXIT_BAD_INPUT
 }
 
-fn not_yet(root: &GroupDef) -> ExitCode {
-    print!("{root}");
-    eprintln!("taskgroup: running jobs is not wired to the library yet");
-    ExitCode::from(EXIT_NOT_YET)
+fn bad_input(message: &str) -> u8 {
+    eprintln!("taskgroup: {message}");
+    eprintln!("taskgroup: nothing was run");
+    EXIT_BAD_INPUT
 }
