@@ -268,3 +268,60 @@ fn an_actor_spawned_by_message_gets_an_address_that_works_and_outlives_it() {
         assert_eq!(stopped.load(Ordering::SeqCst), 1);
     });
 }
+
+#[test]
+fn a_child_waiting_for_a_start_slot_has_an_address_and_its_messages_wait_for_it() {
+    run_paused(async {
+        let log = Log::default();
+        let (l1, l2) = (log.clone(), log.clone());
+        let group = GroupSupervisor::<()>::builder()
+            .limit(1)
+            .child_actor("first", move |r| {
+                Worker::new("first", Script::CompleteAfter(10), &l1, r)
+            })
+            .child_actor("queued", plain_worker("queued", &l2))
+            .start();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        let queued = group
+            .send(ChildAddr::<Worker>::named("queued"))
+            .await
+            .unwrap();
+        let queued = queued.expect("its mailbox exists from the spawn");
+        assert_eq!(count(&log, "queued started"), 0, "not started yet");
+
+        let start = tokio::time::Instant::now();
+        assert_eq!(queued.send(Ping).await.unwrap(), "queued");
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(9),
+            "answered once it started"
+        );
+        assert_eq!(events(&log, "started"), ["first started", "queued started"]);
+    });
+}
+
+#[test]
+fn a_stopped_child_is_no_longer_found_by_name() {
+    run_paused(async {
+        let log = Log::default();
+        let l1 = log.clone();
+        let supervisor = GroupSupervisor::<()>::builder()
+            .end(actix_taskgroup::EndCondition::Never)
+            .child_actor("x", move |r| {
+                Worker::new("x", Script::CompleteAfter(10), &l1, r)
+            })
+            .build();
+        let handle = supervisor.handle();
+        let group = supervisor.start();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(count(&log, "x stopped"), 1);
+        assert!(
+            group
+                .send(ChildAddr::<Worker>::named("x"))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(handle.child_addr::<Worker>("x").is_none());
+    });
+}

@@ -253,6 +253,19 @@ fn a_first_spawn_in_a_plain_tokio_runtime_without_actix_is_an_error_not_a_panic(
 }
 
 #[test]
+fn a_first_spawn_outside_an_actix_system_into_a_group_with_time_and_limits_is_an_error_too() {
+    let group = TaskGroup::<()>::builder()
+        .deadline(Duration::from_secs(1))
+        .limit(2)
+        .keep_times()
+        .build();
+    let child = Child::future("spec", || async { Ok::<_, anyhow::Error>(()) })
+        .timeout(Duration::from_secs(1))
+        .attempts(3);
+    assert_eq!(group.spawn_child(child).unwrap_err(), SpawnError::NoRuntime);
+}
+
+#[test]
 fn a_spawn_through_a_handle_outside_an_actix_system_is_an_error_not_a_panic() {
     let group = TaskGroup::<()>::new();
     let handle = group.handle();

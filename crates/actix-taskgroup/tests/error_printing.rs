@@ -234,3 +234,23 @@ fn a_supervisor_child_awaiting_a_failed_group_with_context_prints_every_layer_on
         assert_in_order(error, &messages);
     });
 }
+
+#[test]
+fn a_group_error_under_anyhow_context_prints_every_message_once() {
+    run_paused(async {
+        let group = TaskGroup::<()>::builder().name("jobs").build();
+        group
+            .spawn_named("job", fail_after::<()>(1, "exit status 3"))
+            .unwrap();
+        let error = group.join().await.unwrap_err();
+        let wrapped = anyhow::Error::from(error).context("running the batch");
+        for text in [
+            format!("{wrapped:#}"),
+            without_backtrace(format!("{wrapped:?}")),
+        ] {
+            for message in ["running the batch", "\"jobs\"", "\"job\"", "exit status 3"] {
+                assert_eq!(text.matches(message).count(), 1, "{message:?} in:\n{text}");
+            }
+        }
+    });
+}

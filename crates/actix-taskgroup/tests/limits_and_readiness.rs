@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use actix_taskgroup::{
-    Child, ChildAddr, ChildState, GroupErrorKind, GroupSupervisor, Join, ReadyError, Restart,
-    TaskGroup, WaitReady,
+    Child, ChildAddr, ChildState, GroupErrorKind, GroupSupervisor, ReadyError, Restart, TaskGroup,
+    WaitReady,
 };
 use common::worker::{Log, Script, Worker};
 use common::{after, fail_after, run_paused};

@@ -169,8 +169,9 @@ fn a_nested_group_spawned_by_message_is_stopped_with_its_parent() {
     });
 }
 
+/// R7: a refused `SpawnGroup`'s builder is never called, after the end as while stopping.
 #[test]
-fn a_spawn_group_after_the_end_is_refused_and_its_builder_never_runs() {
+fn a_refused_spawn_group_never_calls_its_builder() {
     run_paused(async {
         let root = GroupSupervisor::<u32>::builder().start();
         root.send(Join::new()).await.unwrap();
@@ -190,7 +191,40 @@ fn a_spawn_group_after_the_end_is_refused_and_its_builder_never_runs() {
         assert_eq!(refused.unwrap_err(), SpawnError::Closed);
         assert!(
             !called.load(Ordering::SeqCst),
-            "a refused factory is never called (R7)"
+            "a refused factory is never called"
+        );
+    });
+}
+
+#[test]
+fn a_spawn_group_while_stopping_never_calls_its_builder() {
+    run_paused(async {
+        let log = Log::default();
+        let l1 = log.clone();
+        let root = GroupSupervisor::<u32>::builder()
+            .child_actor("stubborn", move |r| {
+                Worker::new("stubborn", Script::VetoStop, &l1, r)
+            })
+            .start();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        root.send(Cancel).await.unwrap();
+        let called = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&called);
+        let refused = root
+            .send(SpawnGroup::named(
+                "too-late",
+                move || {
+                    flag.store(true, Ordering::SeqCst);
+                    GroupSupervisor::<u8>::builder()
+                },
+                |_| 0,
+            ))
+            .await
+            .unwrap();
+        assert_eq!(refused.unwrap_err(), SpawnError::ShuttingDown);
+        assert!(
+            !called.load(Ordering::SeqCst),
+            "a refused factory is never called"
         );
     });
 }

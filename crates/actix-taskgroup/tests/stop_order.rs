@@ -290,3 +290,25 @@ fn dropping_a_taskgroup_drops_its_futures_newest_first() {
         );
     });
 }
+
+#[test]
+fn a_nested_groups_children_go_in_their_parents_reverse_order_too() {
+    run_paused(async {
+        let log = Log::default();
+        let (l1, l2, l3) = (log.clone(), log.clone(), log.clone());
+        let inner = GroupSupervisor::<()>::builder()
+            .child_actor("inner", move |r| Worker::new("inner", Script::Idle, &l2, r));
+        let group = GroupSupervisor::<()>::builder()
+            .child_actor("older", move |r| Worker::new("older", Script::Idle, &l1, r))
+            .child_group("group", inner, drop)
+            .child_actor("newer", move |r| Worker::new("newer", Script::Idle, &l3, r))
+            .start();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        group.send(Cancel).await.unwrap();
+        group.send(Join::new()).await.unwrap();
+        assert_eq!(
+            events(&log, "dropped"),
+            ["newer dropped", "inner dropped", "older dropped"]
+        );
+    });
+}

@@ -189,3 +189,74 @@ fn children_that_yield_many_times_take_turns_as_tasks_do() {
         assert_eq!(order.take(), plain);
     });
 }
+
+/// An actor whose first step (its `started()`'s future) yields: A1, a yield, A2, then stops.
+struct YieldingActor {
+    order: Order,
+    done: Option<futures::channel::oneshot::Sender<()>>,
+}
+
+impl actix::Actor for YieldingActor {
+    type Context = actix::Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        use actix::{ActorContext, ActorFutureExt, AsyncContext};
+        let (order, done) = (Rc::clone(&self.order), self.done.take());
+        let step = async move {
+            order.borrow_mut().push("A1");
+            tokio::task::yield_now().await;
+            order.borrow_mut().push("A2");
+            if let Some(done) = done {
+                let _ = done.send(());
+            }
+        };
+        ctx.spawn(actix::fut::wrap_future::<_, Self>(step).map(|(), _, ctx| ctx.stop()));
+    }
+}
+
+/// An actor that logs B in `started()` and stops.
+struct LoggingActor(Order);
+
+impl actix::Actor for LoggingActor {
+    type Context = actix::Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        use actix::ActorContext;
+        self.0.borrow_mut().push("B");
+        ctx.stop();
+    }
+}
+
+#[test]
+fn an_actor_child_that_yields_in_its_first_step_lets_its_sibling_run_like_a_plain_actor() {
+    use actix::Actor;
+    run_paused(async {
+        let order = Order::default();
+        let (done, finished) = futures::channel::oneshot::channel();
+        let _a = YieldingActor {
+            order: order.clone(),
+            done: Some(done),
+        }
+        .start();
+        let _b = LoggingActor(order.clone()).start();
+        finished.await.unwrap();
+        assert_eq!(order.take(), ["A1", "B", "A2"], "plain actors");
+
+        let (o1, o2) = (order.clone(), order.clone());
+        let group = GroupSupervisor::<()>::builder()
+            .child_actor("A", move |_| YieldingActor {
+                order: o1,
+                done: None,
+            })
+            .child_actor("B", move |_| LoggingActor(o2))
+            .start();
+        assert!(
+            group
+                .send(actix_taskgroup::Join::new())
+                .await
+                .unwrap()
+                .is_success()
+        );
+        assert_eq!(order.take(), ["A1", "B", "A2"], "actor children");
+    });
+}

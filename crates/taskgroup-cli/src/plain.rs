@@ -135,7 +135,7 @@ fn describe(root: &str, fields: &Fields) -> String {
             "{path} killed: still running {}ms after being asked to stop",
             field("grace_ms")
         ),
-        "stopped" => write!(line, "{path} {}", field("outcome")),
+        "stopped" => write!(line, "{path} ended: {}", field("outcome")),
         "group stopping" => write!(line, "group {group_path} stopping ({})", field("reason")),
         "group ended" => write!(
             line,

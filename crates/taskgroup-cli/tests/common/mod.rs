@@ -100,3 +100,5 @@ pub fn kill_if_alive(process: Identity) {
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
     }
 }
+
+pub mod binary;
