@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use actix_taskgroup::{
-    ChildKind, EndCondition, FailureKind, GroupSupervisor, Join, OutcomeKind, SpawnError,
+    Cancel, ChildKind, EndCondition, FailureKind, GroupSupervisor, Join, OutcomeKind, SpawnError,
     SpawnGroup,
 };
+use common::worker::{Log, Script, Worker};
 use common::{after, fail_after, run_paused, run_real};
 use futures::channel::oneshot;
 
@@ -160,7 +161,7 @@ fn a_nested_group_spawned_by_message_is_stopped_with_its_parent() {
         .unwrap()
         .unwrap();
         tokio::time::sleep(Duration::from_millis(1)).await;
-        root.send(actix_taskgroup::Cancel).await.unwrap();
+        root.send(Cancel).await.unwrap();
         let report = root.send(Join::new()).await.unwrap();
         assert!(report.error().unwrap().is_cancelled());
         let inner = report.child_named("slow").unwrap().nested().unwrap();
