@@ -41,6 +41,9 @@ impl<T: 'static> Future for Driver<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         let scope = Rc::clone(&this.scope);
+        // Children polled here run inside the group's span: a nested group made by one has
+        // its span inside this one (R16). Entering a disabled span does nothing.
+        let _span = scope.span.enter();
         scope.ready.register_driver(cx.waker());
         // A new turn of the event loop: times read from here on are fresh.
         scope.state.borrow_mut().clock = None;

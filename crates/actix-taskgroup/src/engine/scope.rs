@@ -559,7 +559,10 @@ impl<T: 'static> Scope<T> {
                 stopped: None,
             };
         }
-        events::started(self, state, id);
+        if !restart {
+            // A new incarnation of a restarted child says `restarted` instead.
+            events::started(self, state, id);
+        }
         if let Some(slot) = state.children.get_mut(index) {
             *slot = Some(task);
         }

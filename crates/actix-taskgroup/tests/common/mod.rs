@@ -69,6 +69,7 @@ pub async fn forever<T>(token: DropToken) -> anyhow::Result<T> {
     unreachable!("a pending future never resumes")
 }
 
+pub mod recorder;
 pub mod worker;
 
 /// Runs `test` inside a plain actix `System` (the real clock), for tests that cross threads:
