@@ -54,7 +54,10 @@ fn a_job_without_a_command_is_refused() {
 
 #[test]
 fn duplicate_names_in_a_group_are_refused() {
-    rejected("[[job]]\nname = 'marker'\ncommand = 'true'\n", "duplicate name `marker`");
+    rejected(
+        "[[job]]\nname = 'marker'\ncommand = 'true'\n",
+        "duplicate name `marker`",
+    );
 }
 
 #[test]

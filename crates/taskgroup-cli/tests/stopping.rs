@@ -160,7 +160,7 @@ fn a_successful_run_leaves_no_stray_process_either() -> std::io::Result<()> {
         .unwrap_or_else(|error| panic!("{text:?}: {error}"));
     let state = std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
-        .and_then(|stat| Some(stat.rsplit_once(')')?.1.trim_start().chars().next()?));
+        .and_then(|stat| stat.rsplit_once(')')?.1.trim_start().chars().next());
     assert!(
         matches!(state, None | Some('Z')),
         "{pid} still runs: {state:?}"
