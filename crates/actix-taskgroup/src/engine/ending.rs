@@ -495,11 +495,11 @@ impl<T: 'static> Scope<T> {
             _ => state.counters.failed += 1,
         }
         let completed = outcome.is_completed();
-        events::stopped(self, state, id, &outcome);
         if index < state.times.len() {
             let now = state.now();
             state.times[index].stopped = Some(now);
         }
+        events::stopped(self, state, id, &outcome);
         if let Some(slot) = state.outcomes.get_mut(index) {
             *slot = Some(outcome);
         }

@@ -232,8 +232,8 @@ fn stopped_event<T>(scope: &Scope<T>, state: &State<T>, id: ChildId, outcome: &O
         target: TARGET, parent: &scope.span, Level::DEBUG,
         group = scope.display_name(), id = id.index(), child = child_name(state, id),
         outcome = %outcome.kind(),
-        duration_ms = state.times.get(id.index()).map(|times| {
-            state.clock.unwrap_or(times.started).saturating_duration_since(times.started).as_millis() as u64
+        duration_ms = state.times.get(id.index()).and_then(|times| {
+            Some(times.stopped?.saturating_duration_since(times.started).as_millis() as u64)
         }),
         "stopped"
     );
