@@ -53,42 +53,48 @@
 //!         .child_future("count", || async { Ok::<_, anyhow::Error>(7) })
 //!         .start_guarded(); // dropping the guard cancels the group
 //!     let report = group.address().send(Join::new()).await.unwrap();
-//!     assert_eq!(report.values().copied().collect::<Vec<_>>(), [42, 7]);
+//!     assert_eq!(report.into_result().unwrap(), [42, 7]);
 //! }
 //! ```
 //!
 //! # The rules
 //!
 //! Every child ends in exactly one [`Outcome`]. The group keeps these promises, each checked
-//! by the tests named after it:
+//! by the tests named after it (`docs/guide.md` explains each with an example):
 //!
-//! * **R1 Join waits for all.** The group's result is ready only after every child has ended:
-//!   completed, failed, or been dropped.
-//! * **R2 Fail-fast by default.** The first failure (an error or a panic) cancels every
-//!   sibling, by dropping it. [`Policy::CollectAll`] lets every child run to its end instead.
-//! * **R3 Every failure is kept.** The error is one [`GroupError`] listing every failure in the
-//!   order it happened, including failures while the siblings were being cancelled (a
-//!   destructor that panics). A single failure is wrapped too, so callers match one type.
+//! * **R1 Join waits for all.** The result is ready only after every child has stopped:
+//!   futures dropped or finished, actors past `stopped()` and dropped.
+//! * **R2 Fail-fast by default.** The first failure stops every sibling: futures are dropped,
+//!   actors asked to stop and forced after the grace period; newest first, `Drop` included.
+//! * **R3 Every failure is kept.** One [`GroupError`] lists every failure in order of
+//!   occurrence, with each child's id, name, kind and cause, printed as a tree in which every
+//!   message appears once.
 //! * **R4 Results in spawn order.** [`TaskGroup::join`] returns values in spawn order;
 //!   [`TaskGroup::outcomes`] streams outcomes in completion order.
-//! * **R5 Panics are caught.** A panicking child is [`Outcome::Panicked`] with the panic's
-//!   message; the panic never unwinds into the group, the caller or the actix `System`.
-//! * **R6 Cancellation belongs to the owner.** [`TaskGroup::cancel`], dropping the group, or
-//!   dropping its join future cancels every child at once; the result says `Cancelled`.
-//! * **R7 Spawn lifecycle.** A child can spawn siblings through a [`GroupHandle`] while
-//!   the group runs. A stopping or finished group refuses new children with a [`SpawnError`]
-//!   and drops them unpolled. An empty group joins at once.
-//! * **R8 Nesting.** A group's join future is a child like any other: an inner failure reaches
-//!   the outer group as one failure that keeps the inner [`GroupError`], printed as a tree.
-//! * **R9 One result.** A group's result is taken once, by the join that consumes it.
-//! * **R10 Single-threaded actix first.** A group runs on its arbiter; children may be
-//!   `!Send`.
-//! * **R11 No quadratic paths.** One driver task per group polls every child; each spawn and
-//!   each end costs O(1), whatever the group's size.
-//!
-//! The same rules hold for a supervisor's actor children; `docs/guide.md` explains how an
-//! actor child ends, which of its hooks run on a graceful and on a forced stop, and how a
-//! supervisor is tied to its owner.
+//! * **R5 Panics are caught.** A panicking child is [`Outcome::Panicked`]; the panic never
+//!   unwinds into the group, the caller or the actix `System`.
+//! * **R6 Cancellation belongs to its owner.** Cancelling or dropping the group, its join
+//!   future or its owner's [`SupervisorGuard`] stops every child; the result says `Cancelled`.
+//! * **R7 Spawn lifecycle.** Children can be spawned while the group runs, by handle or by
+//!   message; a stopping or finished group refuses them with a [`SpawnError`] and never
+//!   builds them.
+//! * **R8 Nesting.** A group is a child of a group: an inner failure is one failure of the
+//!   outer group that keeps the inner error tree; cancellation flows down the tree.
+//! * **R9 One reply, exactly.** Each asker gets one complete [`GroupReport`], whether the
+//!   group succeeded or failed.
+//! * **R10 Single-threaded actix first.** Children may be `!Send`; nothing blocks the arbiter;
+//!   a child that yields lets its siblings run first.
+//! * **R11 No quadratic paths.** One driver task per group polls every child; each child
+//!   event costs O(1).
+//! * **R12 Restarts.** [`Child`] specs made by factories restart as [`Restart`] says, under a
+//!   [`Strategy`], an intensity limit and an optional [`Backoff`].
+//! * **R13 Time.** A group deadline keeps partial results; a per-child timeout is a failure
+//!   of kind timed-out.
+//! * **R14 Limits.** At most N children run; the rest wait in FIFO order, unbuilt.
+//! * **R15 Readiness.** A group can wait until its started children are ready, with a start
+//!   timeout.
+//! * **R16 Observability.** Every lifecycle step is a `tracing` event under the group's span;
+//!   a [`Snapshot`] shows the live tree.
 //!
 //! # Where the guarantee ends
 //!
