@@ -259,8 +259,8 @@ impl GroupError {
 }
 
 /// Writes every layer of a cause, `outer: inner: …`, down to a nested group's error, which
-/// is written as an indented tree of its own.
-fn write_cause(
+/// is written as an indented tree of its own, one level below `depth`.
+pub(crate) fn write_cause(
     f: &mut fmt::Formatter<'_>,
     cause: &(dyn std::error::Error + 'static),
     depth: usize,

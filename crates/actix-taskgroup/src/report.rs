@@ -338,7 +338,8 @@ impl<T> GroupReport<T> {
             }
             if let Some(cause) = child.outcome.cause() {
                 if child.nested().is_none() {
-                    write!(f, ": {cause:#}")?;
+                    f.write_str(": ")?;
+                    crate::error::write_cause(f, cause.as_ref(), depth)?;
                 }
             } else if let Outcome::Panicked(message) = &child.outcome {
                 write!(f, ": {message}")?;
