@@ -9,6 +9,7 @@ use std::time::Duration;
 use actix_taskgroup::{
     Child, ChildKind, GroupReport, GroupSupervisor, Join, OutcomeKind, Policy, TaskGroup,
 };
+use anyhow::Context as _;
 use common::{after, fail_after, run_paused};
 
 /// A collect-all group: "one" and "three" complete, "two" fails, "four" (best-effort)
@@ -178,5 +179,35 @@ fn the_report_prints_as_a_tree_with_nested_groups_indented_under_their_entry() {
             "{text}"
         );
         assert_eq!(text.matches("leaf broke").count(), 1, "{text}");
+    });
+}
+
+/// A child whose cause holds a `GroupError` (a future that awaited a `TaskGroup`) has that
+/// error's tree indented under its own entry, not at the level of its siblings.
+#[test]
+fn a_group_error_inside_a_childs_cause_is_indented_under_its_entry() {
+    run_paused(async {
+        let root = GroupSupervisor::<()>::builder()
+            .name("root")
+            .policy(Policy::CollectAll)
+            .child_future("fetcher", || async {
+                let inner = TaskGroup::<()>::builder().name("fetches").build();
+                inner.spawn_named("fetch", fail_after::<()>(1, "connection reset"))?;
+                inner.join().await.map(drop).context("refreshing")
+            })
+            .child_future("other", || fail_after::<()>(1, "other failed"))
+            .start();
+        let report = root.send(Join::new()).await.unwrap();
+        let text = report.to_string();
+        let indent = |needle: &str| {
+            let line = text.lines().find(|l| l.contains(needle)).unwrap();
+            line.len() - line.trim_start().len()
+        };
+        assert!(
+            indent("\"fetch\" failed") > indent("\"fetcher\""),
+            "the inner failure belongs under its entry:\n{text}"
+        );
+        assert_eq!(indent("\"other\""), indent("\"fetcher\""));
+        assert_eq!(text.matches("connection reset").count(), 1, "{text}");
     });
 }

@@ -312,3 +312,27 @@ fn a_nested_groups_children_go_in_their_parents_reverse_order_too() {
         );
     });
 }
+
+/// The guide's table: a child forced after the grace period gets `stopping()` once more
+/// (actix asks again as its context is dropped), then `Drop`, never `stopped()`.
+#[test]
+fn a_child_forced_at_the_grace_deadline_is_asked_once_more_then_dropped_never_stopped() {
+    run_paused(async {
+        let log = Log::default();
+        let group = supervisor(&log, &[("stubborn", Script::VetoStop)]).start();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        group.send(Cancel).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(events(&log, ""), ["stubborn started", "stubborn stopping"]);
+        group.send(Join::new()).await.unwrap();
+        assert_eq!(
+            events(&log, ""),
+            [
+                "stubborn started",
+                "stubborn stopping",
+                "stubborn stopping",
+                "stubborn dropped"
+            ]
+        );
+    });
+}
