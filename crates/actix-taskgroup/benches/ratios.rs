@@ -192,5 +192,67 @@ fn main() -> std::process::ExitCode {
         "{n:>9} {rounds:>6} {few:>12.1} {many:>12.1} {:>8.2}",
         many / few
     );
+
+    println!();
+    println!(
+        "limits and deadlines at scale (R11, R14, R13): ns per child, median of interleaved rounds"
+    );
+    println!(
+        "{:>7} {:>6} {:>10} {:>10} {:>12} {:>12} {:>12} {:>12}",
+        "N", "rounds", "raw", "group", "limit 64", "raw+yield", "deadline", "limit/raw"
+    );
+    for (n, rounds) in [(1_000, 200), (100_000, 8)] {
+        let rounds = if quick { 2 } else { rounds };
+        let (mut raw, mut group, mut limited) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut raw_yield, mut deadline) = (Vec::new(), Vec::new());
+        system.block_on(async {
+            for _ in 0..rounds {
+                timed(&mut raw, n, raw_spawn_join_all(n)).await;
+                timed(&mut group, n, task_group(n)).await;
+                timed(&mut limited, n, workloads::task_group_limited(n, 64)).await;
+                timed(&mut raw_yield, n, workloads::raw_spawn_yield_join_all(n)).await;
+                timed(&mut deadline, n, workloads::task_group_deadline(n)).await;
+            }
+        });
+        let per = |samples: &mut Vec<Duration>| median(samples).as_nanos() as f64 / n as f64;
+        let (r, g, l) = (per(&mut raw), per(&mut group), per(&mut limited));
+        let (ry, d) = (per(&mut raw_yield), per(&mut deadline));
+        println!(
+            "{n:>7} {rounds:>6} {r:>10.1} {g:>10.1} {l:>12.1} {ry:>12.1} {d:>12.1} {:>12.2}",
+            l / r
+        );
+    }
+
+    println!();
+    println!("with a tracing subscriber installed at INFO (events below INFO filtered)");
+    println!(
+        "{:>7} {:>6} {:>10} {:>12} {:>12} {:>10}",
+        "N", "rounds", "raw ns", "group ns", "group+sub ns", "sub/none"
+    );
+    {
+        use tracing_subscriber::layer::SubscriberExt;
+        let subscriber = tracing::Dispatch::new(
+            tracing_subscriber::registry()
+                .with(tracing_subscriber::fmt::layer().with_writer(std::io::sink))
+                .with(tracing_subscriber::filter::LevelFilter::INFO),
+        );
+        let (n, rounds) = (10_000, if quick { 2 } else { 40 });
+        let (mut raw, mut plain, mut observed) = (Vec::new(), Vec::new(), Vec::new());
+        system.block_on(async {
+            for _ in 0..rounds {
+                timed(&mut raw, n, raw_spawn_join_all(n)).await;
+                timed(&mut plain, n, task_group(n)).await;
+                let guard = tracing::dispatcher::set_default(&subscriber);
+                timed(&mut observed, n, task_group(n)).await;
+                drop(guard);
+            }
+        });
+        let per = |samples: &mut Vec<Duration>| median(samples).as_nanos() as f64 / n as f64;
+        let (r, p, o) = (per(&mut raw), per(&mut plain), per(&mut observed));
+        println!(
+            "{n:>7} {rounds:>6} {r:>10.1} {p:>12.1} {o:>12.1} {:>10.2}",
+            o / p
+        );
+    }
     std::process::ExitCode::SUCCESS
 }

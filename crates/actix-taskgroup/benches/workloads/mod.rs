@@ -34,6 +34,50 @@ pub async fn task_group(n: usize) -> usize {
     group.join().await.map_or(0, |values| values.len())
 }
 
+/// `TaskGroup` with a concurrency limit: all but `limit` children wait in its queue first.
+pub async fn task_group_limited(n: usize, limit: usize) -> usize {
+    let group = TaskGroup::builder().limit(limit).build();
+    for i in 0..n {
+        let spawned = group.spawn(async move { Ok::<_, Infallible>(i) });
+        debug_assert!(spawned.is_ok());
+    }
+    group.join().await.map_or(0, |values| values.len())
+}
+
+/// `TaskGroup` under a deadline that does not pass, every child waiting once: the deadline's
+/// cost, and a waker per child.
+pub async fn task_group_deadline(n: usize) -> usize {
+    let group = TaskGroup::builder()
+        .deadline(std::time::Duration::from_secs(3600))
+        .build();
+    for i in 0..n {
+        let spawned = group.spawn(async move {
+            tokio::task::yield_now().await;
+            Ok::<_, Infallible>(i)
+        });
+        debug_assert!(spawned.is_ok());
+    }
+    group.join().await.map_or(0, |values| values.len())
+}
+
+/// `actix_rt::spawn` per child, each waiting once, then `join_all`: the raw baseline of the
+/// deadline workload.
+pub async fn raw_spawn_yield_join_all(n: usize) -> usize {
+    let handles: Vec<_> = (0..n)
+        .map(|i| {
+            actix_rt::spawn(async move {
+                tokio::task::yield_now().await;
+                i
+            })
+        })
+        .collect();
+    futures::future::join_all(handles)
+        .await
+        .into_iter()
+        .filter(Result::is_ok)
+        .count()
+}
+
 /// The children polled in a `FuturesUnordered` inside the caller.
 pub async fn floor_futures_unordered(n: usize) -> usize {
     let children: FuturesUnordered<_> = (0..n).map(|i| async move { i }).collect();
