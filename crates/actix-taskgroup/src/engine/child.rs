@@ -141,6 +141,11 @@ impl<T> ChildTask<T> {
         self.awaiting_first_poll
     }
 
+    /// Whether the child has been polled and waited before (it has its own waker).
+    pub(crate) fn polled_before(&self) -> bool {
+        self.waker.is_some()
+    }
+
     /// Polls the child.
     ///
     /// The first poll is made with the no-op waker: most children of a large group end in

@@ -56,8 +56,12 @@ impl<T: 'static> Future for Driver<T> {
                 }
                 state.next_to_poll(&scope.ready)
             };
-            if let Some(index) = next {
+            if let Some((index, last_fresh)) = next {
                 scope.poll_child(index);
+                if last_fresh {
+                    // Every new child has had its first poll: plain actors are ready.
+                    scope.fresh_children_polled();
+                }
                 budget -= 1;
                 if budget == 0 {
                     // Let the arbiter's other tasks run; carry on at the next turn.
@@ -173,9 +177,14 @@ impl<T: 'static> Scope<T> {
             return;
         };
         let id = ChildId::new(index);
+        let first_poll = !task.polled_before();
         match task.poll(id, &self.ready) {
             Polled::Ended(outcome) => {
                 let unready = task.take_first_poll_done();
+                if first_poll && !unready && outcome.is_failure() {
+                    // A plain actor that failed in its first poll failed before it was ready.
+                    self.failed_in_first_poll(id);
+                }
                 self.incarnation_ended(id, outcome, unready);
             }
             Polled::Pending => {

@@ -120,8 +120,36 @@ impl<T: 'static> Scope<T> {
         }
     }
 
+    /// Ready: no counted child is unready, every new child has had its first poll (a plain
+    /// actor child is ready once polled, a plain future at once), and under a sequential
+    /// start none waits to start.
     pub(crate) fn is_ready(&self, state: &State<T>) -> bool {
-        state.readiness.unready == 0 && (!self.config.sequential || state.queue.waiting.is_empty())
+        state.readiness.unready == 0
+            && state.next_fresh == state.children.len()
+            && (!self.config.sequential || state.queue.waiting.is_empty())
+    }
+
+    /// The driver has polled every new child once: tell whoever waits if that made the
+    /// group ready.
+    pub(crate) fn fresh_children_polled(&self) {
+        let announce = {
+            let mut state = self.state.borrow_mut();
+            let watched = !state.readiness.waiters.is_empty()
+                || (state.readiness.announce && !state.readiness.announced);
+            watched && self.ready_changed(&mut state)
+        };
+        if announce {
+            self.announce_ready();
+        }
+    }
+
+    /// A plain actor child failed in its first poll: before it was ready.
+    pub(crate) fn failed_in_first_poll(&self, id: ChildId) {
+        let mut state = self.state.borrow_mut();
+        if state.kind(id.index()) == crate::child::ChildKind::Actor {
+            state.readiness.failed.push(id);
+            state.readiness.wake_all();
+        }
     }
 
     /// Wakes the readiness waiters if the group is ready; returns whether it has just become

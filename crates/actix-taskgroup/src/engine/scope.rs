@@ -250,11 +250,12 @@ impl<T> State<T> {
         }
     }
 
-    /// The next child to poll: new children first, in spawn order, then woken ones.
-    pub(crate) fn next_to_poll(&mut self, queue: &ReadyQueue) -> Option<usize> {
+    /// The next child to poll: new children first, in spawn order, then woken ones. Says
+    /// whether it is the last new child (the group may have just become ready).
+    pub(crate) fn next_to_poll(&mut self, queue: &ReadyQueue) -> Option<(usize, bool)> {
         if self.next_fresh < self.children.len() {
             self.next_fresh += 1;
-            return Some(self.next_fresh - 1);
+            return Some((self.next_fresh - 1, self.next_fresh == self.children.len()));
         }
         if self.woken_cursor == self.woken.len() {
             self.woken.clear();
@@ -263,7 +264,7 @@ impl<T> State<T> {
         }
         let index = self.woken.get(self.woken_cursor).copied()?;
         self.woken_cursor += 1;
-        Some(index)
+        Some((index, false))
     }
 
     /// Whether the driver has nothing left to poll this turn.
@@ -544,7 +545,11 @@ impl<T: 'static> Scope<T> {
                 );
             }
         }
-        if !counted_unready && kind == ChildKind::Actor {
+        // An actor is ready once its first poll has run `started()`. A plain one (no spec)
+        // always starts through the fresh cursor, so "polled once" is "behind the cursor"
+        // and costs nothing to track (readiness.rs); one with a spec may restart or leave a
+        // queue, so it is counted.
+        if !counted_unready && kind == ChildKind::Actor && state.spec(index).is_some() {
             task.await_first_poll();
             counted_unready = true;
         }

@@ -29,6 +29,8 @@ impl<T> SnapshotSource for Scope<T> {
                     ChildState::Stopping
                 } else if spec.is_some_and(|spec| spec.counted_unready)
                     || task.is_some_and(|task| task.counts_unready())
+                    || (index >= state.next_fresh
+                        && state.kind(index) == crate::child::ChildKind::Actor)
                 {
                     ChildState::Starting
                 } else {
