@@ -7,6 +7,7 @@
 //! [  0.161s] build/fetch-deps failed: exit code 1
 //! [  0.161s] build/fetch-deps restarting in 150ms (attempt 2)
 //! [  0.803s] build/lint failed: exit code 3
+//! [  0.803s] build/lint ended: failed after 310ms
 //! [  1.502s] group tests stopping (deadline)
 //! [  2.310s] group demo completed (7 spawned, 6 completed, 1 failed, 2 restarted, 1 cancelled)
 //! ```
@@ -135,7 +136,10 @@ fn describe(root: &str, fields: &Fields) -> String {
             "{path} killed: still running {}ms after being asked to stop",
             field("grace_ms")
         ),
-        "stopped" => write!(line, "{path} ended: {}", field("outcome")),
+        "stopped" => match fields.get("duration_ms") {
+            Some(ms) => write!(line, "{path} ended: {} after {ms}ms", field("outcome")),
+            None => write!(line, "{path} ended: {}", field("outcome")),
+        },
         "group stopping" => write!(line, "group {group_path} stopping ({})", field("reason")),
         "group ended" => write!(
             line,

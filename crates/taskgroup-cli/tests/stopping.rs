@@ -143,9 +143,10 @@ fn sigterm_cancels_everything_reports_and_exits_143() {
 fn a_successful_run_leaves_no_stray_process_either() -> std::io::Result<()> {
     let dir = tempfile::tempdir()?;
     let pids = dir.path().join("pids");
+    // The job ends once its escapee has written its pid (a file, not a sleep, orders them).
     let line = format!(
-        "setsid sh -c 'echo $$ >> {}; exec sleep 30' & exit 0\n",
-        pids.display()
+        "setsid sh -c 'echo $$ >> {p}; exec sleep 30' & while [ ! -s {p} ]; do sleep 0.01; done\n",
+        p = pids.display()
     );
     let output = taskgroup()
         .args(["exec", "--quiet"])
