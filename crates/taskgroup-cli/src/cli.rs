@@ -166,7 +166,7 @@ pub struct OutputArgs {
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
     /// Print only the final report.
-    #[arg(long)]
+    #[arg(short, long)]
     pub quiet: bool,
 }
 

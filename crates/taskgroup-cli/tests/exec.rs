@@ -209,11 +209,17 @@ fn jobs_get_dev_null_as_stdin_and_cannot_eat_the_job_lines() -> std::io::Result<
 #[test]
 fn a_command_that_cannot_start_is_that_job_s_failure() -> std::io::Result<()> {
     let dir = tempfile::tempdir()?;
+    let not_executable = dir.path().join("script.sh");
+    std::fs::write(&not_executable, "#!/bin/sh\ntrue\n")?;
     let file = dir.path().join("jobs.toml");
     std::fs::write(
         &file,
-        "policy = 'collect-all'\n[[job]]\nname = 'ghost'\ncommand = ['/nonexistent/program']\n\
-         [[job]]\nname = 'fine'\ncommand = 'true'\n",
+        format!(
+            "policy = 'collect-all'\n[[job]]\nname = 'ghost'\ncommand = ['/nonexistent/program']\n\
+             [[job]]\nname = 'locked'\ncommand = ['{}']\n\
+             [[job]]\nname = 'fine'\ncommand = 'true'\n",
+            not_executable.display()
+        ),
     )?;
     let json = dir.path().join("report.json");
     let output = taskgroup()
@@ -231,6 +237,10 @@ fn a_command_that_cannot_start_is_that_job_s_failure() -> std::io::Result<()> {
         error.contains("cannot start `/nonexistent/program`") && error.contains("No such file"),
         "{error}"
     );
+    let locked = child(&root, "locked");
+    assert_eq!(locked["outcome"], "failed");
+    let error = locked["error"].as_str().unwrap_or_default();
+    assert!(error.contains("Permission denied"), "{error}");
     assert_eq!(child(&root, "fine")["outcome"], "completed");
     Ok(())
 }
