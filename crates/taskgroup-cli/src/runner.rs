@@ -241,9 +241,13 @@ fn report(finished: Finished, context: &RunContext, output: &OutputArgs) -> u8 {
             code = EXIT_FAILED;
         }
     }
-    if let Some(signal) = interrupted.exit_code() {
-        eprintln!("taskgroup: interrupted (signal {})", signal - 128);
-        code = signal;
+    if let Some(status) = interrupted.exit_code() {
+        let name = interrupted
+            .signal()
+            .and_then(|number| nix::sys::signal::Signal::try_from(number).ok())
+            .map_or("a signal", |signal| signal.as_str());
+        eprintln!("taskgroup: interrupted by {name}: every job was stopped");
+        code = status;
     }
     code
 }
