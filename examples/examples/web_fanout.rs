@@ -176,7 +176,9 @@ impl Backend {
     fn child(self, fails: bool, live: &Arc<Live>) -> Child<String> {
         let live = Arc::clone(live);
         let child = match self.runs_as {
-            RunsAs::Future => Child::future(self.name, move || call(self, fails, Arc::clone(&live))),
+            RunsAs::Future => {
+                Child::future(self.name, move || call(self, fails, Arc::clone(&live)))
+            }
             RunsAs::Actor => Child::actor(self.name, move |reporter| Ranker {
                 reporter,
                 delay: self.delay,
@@ -343,7 +345,10 @@ async fn demo(addr: SocketAddr, live: &Live) -> anyhow::Result<()> {
         .await?;
     let five = live.wait_until(Duration::from_secs(2), |n| n == 5).await;
     anyhow::ensure!(five.is_ok(), "the backends did not start: {five:?}");
-    println!("  {} backends running; the client closes its side", live.count());
+    println!(
+        "  {} backends running; the client closes its side",
+        live.count()
+    );
     client.close_write().await?;
     match live.wait_until(Duration::from_secs(2), |n| n == 0).await {
         Ok(took) => println!("  0 backends running {took:.1?} later: the group was dropped"),
@@ -358,7 +363,11 @@ async fn demo(addr: SocketAddr, live: &Live) -> anyhow::Result<()> {
 /// `--port N`, if given.
 fn port_flag(args: &[String]) -> anyhow::Result<u16> {
     match args.iter().position(|arg| arg == "--port") {
-        Some(at) => Ok(args.get(at + 1).map(|port| port.parse()).transpose()?.unwrap_or(0)),
+        Some(at) => Ok(args
+            .get(at + 1)
+            .map(|port| port.parse())
+            .transpose()?
+            .unwrap_or(0)),
         None => Ok(0),
     }
 }
