@@ -71,12 +71,19 @@ impl StopSignal {
 pub struct ChildControl {
     id: ChildId,
     attempt: u32,
-    sink: Weak<dyn ReadySink>,
+    sink: Sink,
     stop: Rc<StopSignal>,
 }
 
+/// Where readiness is told: the group on this arbiter, or a child's line home from another.
+#[derive(Clone)]
+pub(crate) enum Sink {
+    Local(Weak<dyn ReadySink>),
+    Shared(std::sync::Arc<dyn ReadySink + Send + Sync>),
+}
+
 impl ChildControl {
-    pub(crate) fn new(id: ChildId, attempt: u32, sink: Weak<dyn ReadySink>) -> Self {
+    pub(crate) fn new(id: ChildId, attempt: u32, sink: Sink) -> Self {
         ChildControl {
             id,
             attempt,
@@ -103,8 +110,13 @@ impl ChildControl {
     /// [`signals_ready`](crate::Child::signals_ready); otherwise it is ready once it starts.
     /// Saying it again, or after the child has ended, does nothing.
     pub fn ready(&self) {
-        if let Some(sink) = self.sink.upgrade() {
-            sink.mark_ready(self.id, self.attempt);
+        match &self.sink {
+            Sink::Local(sink) => {
+                if let Some(sink) = sink.upgrade() {
+                    sink.mark_ready(self.id, self.attempt);
+                }
+            }
+            Sink::Shared(sink) => sink.mark_ready(self.id, self.attempt),
         }
     }
 

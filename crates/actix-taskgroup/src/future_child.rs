@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use futures::FutureExt;
 
-use crate::control::{ChildControl, ReadySink, StopSignal};
+use crate::control::{ChildControl, ReadySink, Sink, StopSignal};
 use crate::engine::child::{BoxedChild, ChildBody, StopAsk, into_child};
 use crate::engine::spec::{Incarnate, Incarnation};
 use crate::outcome::Outcome;
@@ -21,6 +21,12 @@ pin_project_lite::pin_project! {
         #[pin]
         future: F,
         stop: Rc<StopSignal>,
+    }
+}
+
+impl<F> Graceful<F> {
+    pub(crate) fn new(future: F, stop: Rc<StopSignal>) -> Self {
+        Graceful { future, stop }
     }
 }
 
@@ -73,7 +79,7 @@ where
 {
     fn incarnate(&self, incarnation: Incarnation<T>) -> BoxedChild<T> {
         let sink: Weak<dyn ReadySink> = incarnation.scope;
-        let control = ChildControl::new(incarnation.id, incarnation.number, sink);
+        let control = ChildControl::new(incarnation.id, incarnation.number, Sink::Local(sink));
         let stop = Rc::clone(control.signal());
         let factory = Rc::clone(&self.0);
         let future = futures::future::lazy(move |_| factory(control)).flatten();

@@ -84,6 +84,23 @@ macro_rules! group_options {
             self
         }
 
+        /// Runs the group's children made by `Send` factories
+        /// ([`Child::send_future`](crate::Child::send_future),
+        /// [`Child::send_actor`](crate::Child::send_actor)) on the arbiters of `pool`, placed
+        /// as `placement` says; the group itself stays on its own arbiter, and every rule
+        /// holds across the pool.
+        pub fn spread_over(
+            mut self,
+            pool: &crate::pool::ArbiterPool,
+            placement: crate::pool::Placement,
+        ) -> Self {
+            self.config.spread = Some(crate::pool::Spread {
+                pool: pool.clone(),
+                placement,
+            });
+            self
+        }
+
         /// When the group ends by itself (default:
         /// [`EndCondition::WhenDone`](crate::EndCondition::WhenDone)).
         pub fn end(mut self, end: crate::policy::EndCondition) -> Self {

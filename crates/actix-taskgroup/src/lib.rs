@@ -115,6 +115,7 @@ mod group_options;
 mod handle;
 mod outcome;
 mod policy;
+mod pool;
 mod report;
 mod snapshot;
 mod supervisor;
@@ -131,6 +132,7 @@ pub use error::{
 pub use handle::GroupHandle;
 pub use outcome::{Outcome, OutcomeKind};
 pub use policy::{EndCondition, Policy, Restart, Strategy};
+pub use pool::{ArbiterPool, Placement};
 pub use report::{ChildReport, GroupReport};
 pub use snapshot::{ChildSnapshot, ChildState, Counters, GroupState, Snapshot};
 pub use supervisor::GroupSupervisor;

@@ -65,6 +65,14 @@ pub(crate) trait ChildBody<T> {
     /// Tells a body made before its group existed (a builder's child) which group and id
     /// it has.
     fn bind(self: Pin<&mut Self>, _scope: &Weak<Scope<T>>, _id: ChildId) {}
+
+    /// The grace period is over: the child must end now. `false`: drop it here (the usual
+    /// way). `true`: it ends by itself shortly and must be kept until it has, because
+    /// dropping it would not end it — a proxy for a child on another arbiter, which tells
+    /// that arbiter to drop the child and then reports it gone (R1).
+    fn force(self: Pin<&mut Self>) -> bool {
+        false
+    }
 }
 
 impl<T, F> ChildBody<T> for F
@@ -101,6 +109,8 @@ pub(crate) struct ChildTask<T> {
     stop_asked: bool,
     /// An actor child counts as not ready until its first poll has run `started()` (R15).
     awaiting_first_poll: bool,
+    /// The child was told to end at once and will (`ChildBody::force`).
+    force_asked: bool,
 }
 
 impl<T> ChildTask<T> {
@@ -110,6 +120,7 @@ impl<T> ChildTask<T> {
             waker: None,
             stop_asked: false,
             awaiting_first_poll: false,
+            force_asked: false,
         }
     }
 
@@ -217,6 +228,42 @@ impl<T> ChildTask<T> {
                     Poll::Pending => None,
                 }
             }
+            Err(payload) => Some(self.end_after_panic(payload)),
+        }
+    }
+
+    /// Whether the child was told to end at once and is ending by itself.
+    pub(crate) fn force_asked(&self) -> bool {
+        self.force_asked
+    }
+
+    /// Ends the child now: drops it, unless it ends by itself shortly (`ChildBody::force`);
+    /// then `None`, and it stays until it has.
+    pub(crate) fn force(&mut self) -> Option<Outcome<T>> {
+        let body = self.body.as_mut()?;
+        match catch_unwind(AssertUnwindSafe(|| body.as_mut().force())) {
+            Ok(true) => {
+                self.force_asked = true;
+                None
+            }
+            Ok(false) => self.cancel(),
+            Err(payload) => Some(self.end_after_panic(payload)),
+        }
+    }
+
+    /// Polls the child with the caller's context (a body that wraps a child, on another
+    /// arbiter), catching its panics as `poll` does.
+    pub(crate) fn poll_in(&mut self, cx: &mut Context<'_>) -> Poll<Outcome<T>> {
+        self.poll_with(cx.waker())
+    }
+
+    /// Asks the child to stop without polling it (its wrapper is polled next).
+    pub(crate) fn ask_only(&mut self) -> Option<Outcome<T>> {
+        self.stop_asked = true;
+        let body = self.body.as_mut()?;
+        match catch_unwind(AssertUnwindSafe(|| body.as_mut().ask_to_stop())) {
+            Ok(StopAsk::DropNow) => self.cancel(),
+            Ok(StopAsk::Stopping) => None,
             Err(payload) => Some(self.end_after_panic(payload)),
         }
     }

@@ -51,6 +51,8 @@ pub(crate) struct ScopeConfig {
     /// Whether to note when each child started and stopped (the supervisor's reports and
     /// snapshots carry the times; a plain `TaskGroup` does without).
     pub(crate) timed: bool,
+    /// The pool the group spreads its `Send` children over, if any (issue 20).
+    pub(crate) spread: Option<crate::pool::Spread>,
     /// The group's report is shared by everyone who waits (a supervisor's askers and
     /// handles); a `TaskGroup`'s result is taken by its owner alone.
     pub(crate) shared_result: bool,
@@ -71,6 +73,7 @@ impl ScopeConfig {
             ready_timeout: None,
             end: EndCondition::default(),
             timed,
+            spread: None,
             shared_result: false,
         }
     }

@@ -284,6 +284,9 @@ pub(crate) struct Scope<T> {
     pub(crate) span: tracing::Span,
     /// The finished group's report, for a group whose result is shared.
     pub(crate) final_report: RefCell<Option<Rc<crate::report::GroupReport<T>>>>,
+    /// The group's hold on its pool (a `pool::binding::Binding<T>`), made at the first child
+    /// placed on it.
+    pub(crate) pool: RefCell<Option<Rc<dyn std::any::Any>>>,
 }
 
 impl<T> Scope<T> {
@@ -339,6 +342,7 @@ impl<T> Scope<T> {
             me: Weak::clone(me),
             span,
             final_report: RefCell::new(None),
+            pool: RefCell::new(None),
             config,
         })
     }
@@ -672,5 +676,18 @@ impl<T: 'static> Scope<T> {
         }
         state.register_waiter(cx);
         Poll::Pending
+    }
+}
+
+impl<T: Send + 'static> Scope<T> {
+    /// The group's hold on its pool, if it spreads over one.
+    pub(crate) fn pool_binding(&self) -> Option<Rc<crate::pool::binding::Binding<T>>> {
+        let spread = self.config.spread.as_ref()?;
+        let mut pool = self.pool.borrow_mut();
+        let binding = pool.get_or_insert_with(|| {
+            Rc::new(crate::pool::binding::Binding::<T>::new(spread.clone()))
+                as Rc<dyn std::any::Any>
+        });
+        Rc::clone(binding).downcast().ok()
     }
 }

@@ -157,15 +157,31 @@ impl<T: 'static> Scope<T> {
             if !state.is_live(due.index) || state.incarnation(due.index) != due.incarnation {
                 return;
             }
-            state.take_child(due.index, |task| task.stop_asked() && task.is_forceable())
+            state.take_child(due.index, |task| {
+                task.stop_asked() && task.is_forceable() && !task.force_asked()
+            })
         };
         if let Some(task) = task {
             self.force(ChildId::new(due.index), task);
         }
     }
 
+    /// Ends a child that ran out of grace: dropped now, or, if it ends by itself shortly
+    /// (a proxy for a child on another arbiter), kept until it has.
     fn force(&self, id: ChildId, mut task: ChildTask<T>) {
         events::force_stopped(self, &self.state.borrow(), id);
+        match task.force() {
+            Some(outcome) => self.child_ended(id, outcome),
+            None => {
+                if let Some(slot) = self.state.borrow_mut().children.get_mut(id.index()) {
+                    *slot = Some(task);
+                }
+            }
+        }
+    }
+
+    /// Drops a child now, whatever it is: its group is being dropped.
+    fn drop_now(&self, id: ChildId, mut task: ChildTask<T>) {
         if let Some(outcome) = task.cancel() {
             self.child_ended(id, outcome);
         }
@@ -181,8 +197,12 @@ impl<T: 'static> Scope<T> {
             let drop_now = state.force_all || (state.grace_over && task.is_forceable());
             (stopping && !task.stop_asked(), solo, drop_now)
         };
-        if drop_now {
-            self.force(id, task);
+        if drop_now && !task.force_asked() {
+            if self.state.borrow().force_all {
+                self.drop_now(id, task);
+            } else {
+                self.force(id, task);
+            }
             return;
         }
         if ask {
@@ -204,12 +224,15 @@ impl<T: 'static> Scope<T> {
     pub(crate) fn drop_children(&self, all: bool) {
         let count = self.state.borrow().children.len();
         for index in (0..count).rev() {
-            let task = self
-                .state
-                .borrow_mut()
-                .take_child(index, |task| all || task.is_forceable());
+            let task = self.state.borrow_mut().take_child(index, |task| {
+                all || (task.is_forceable() && !task.force_asked())
+            });
             if let Some(task) = task {
-                self.force(ChildId::new(index), task);
+                if all {
+                    self.drop_now(ChildId::new(index), task);
+                } else {
+                    self.force(ChildId::new(index), task);
+                }
             }
         }
         let effects = self.end_check(&mut self.state.borrow_mut());

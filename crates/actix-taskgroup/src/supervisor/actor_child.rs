@@ -71,6 +71,11 @@ pub(crate) struct ActorChild<A: Actor<Context = Context<A>>, T, F> {
     mailbox: Option<AddressReceiver<A>>,
     /// Whether the actor lives until stopped, addresses or not (DESIGN §6; the default).
     keep_alive: bool,
+    /// Says "ready" through its reporter once `started()` has returned (a child that
+    /// signals readiness but is ready as any actor is: one that may run on another arbiter).
+    ready_after_start: bool,
+    /// The line that says it, kept from the reporter the factory is given.
+    ready_line: Option<Reporter<T>>,
     /// Built on the first poll.
     context: Option<ContextFut<A, Context<A>>>,
     stop_asked: bool,
@@ -105,6 +110,8 @@ where
             reporter: None,
             mailbox: Some(mailbox),
             keep_alive: !stop_when_unaddressed,
+            ready_after_start: false,
+            ready_line: None,
             context: None,
             stop_asked: false,
             kind,
@@ -114,6 +121,11 @@ where
 
     pub(crate) fn boxed(self) -> BoxedChild<T> {
         Box::pin(self)
+    }
+
+    /// Says "ready" through the reporter once `started()` has returned.
+    pub(crate) fn ready_after_start(&mut self) {
+        self.ready_after_start = true;
     }
 
     /// The child's address, for whoever spawned it or looks it up.
@@ -130,6 +142,9 @@ where
     fn build(&mut self) -> Option<&mut ContextFut<A, Context<A>>> {
         if self.context.is_none() {
             let reporter = self.reporter.take()?;
+            if self.ready_after_start {
+                self.ready_line = Some(reporter.clone());
+            }
             let mailbox = self.mailbox.take()?;
             let actor = self.factory.make(reporter)?;
             let mut context = Context::with_receiver(mailbox);
@@ -161,7 +176,11 @@ where
         let Some(context) = this.build() else {
             return Poll::Ready(crate::outcome::Outcome::Cancelled);
         };
-        if Pin::new(context).poll(cx).is_pending() {
+        let pending = Pin::new(context).poll(cx).is_pending();
+        if let Some(line) = this.ready_line.take() {
+            line.ready();
+        }
+        if pending {
             return Poll::Pending;
         }
         // Stopped without a report: completed, unless the group had asked it to stop.
@@ -205,6 +224,7 @@ where
             scope: std::rc::Weak::clone(scope),
             id,
             incarnation: 1,
+            remote: None,
         });
     }
 }
@@ -213,6 +233,7 @@ where
 pub(crate) struct ActorMaker<A, T> {
     pub(crate) factory: Rc<dyn Fn(Reporter<T>) -> A>,
     pub(crate) kind: ChildKind,
+    pub(crate) ready_after_start: bool,
 }
 
 impl<A, T> Incarnate<T> for ActorMaker<A, T>
@@ -225,14 +246,18 @@ where
             scope: incarnation.scope,
             id: incarnation.id,
             incarnation: incarnation.number,
+            remote: None,
         };
-        ActorChild::new(
+        let mut child = ActorChild::new(
             Shared(Rc::clone(&self.factory)),
             reporter,
             self.kind,
             incarnation.options.stop_when_unaddressed,
-        )
-        .boxed()
+        );
+        if self.ready_after_start {
+            child.ready_after_start();
+        }
+        child.boxed()
     }
 }
 
@@ -262,6 +287,7 @@ impl<T: Default + 'static> crate::child_spec::Child<T> {
         let maker = ActorMaker {
             factory: Rc::new(factory),
             kind: ChildKind::Actor,
+            ready_after_start: false,
         };
         crate::child_spec::Child::with_maker(name, ChildKind::Actor, Rc::new(maker))
     }
@@ -288,6 +314,7 @@ impl<T: Default + 'static> crate::engine::scope::Scope<T> {
                 scope,
                 id,
                 incarnation: 1,
+                remote: None,
             };
             let child = ActorChild::new(Once(Some(factory)), reporter, ChildKind::Actor, false);
             if addressed {

@@ -136,6 +136,32 @@ impl<T: 'static> GroupSupervisor<T> {
         GroupSupervisorBuilder::new()
     }
 
+    /// Builds and starts a supervisor on another arbiter: `make` (a `Send` closure) runs
+    /// there and returns the builder, so the builder's children (which need not be `Send`)
+    /// are made on that arbiter. The supervisor is top-level, as with
+    /// [`start`](GroupSupervisorBuilder::start).
+    ///
+    /// ```
+    /// use actix_taskgroup::{GroupSupervisor, Join};
+    ///
+    /// # actix_rt::System::new().block_on(async {
+    /// let arbiter = actix_rt::Arbiter::new();
+    /// let group = GroupSupervisor::start_in(&arbiter.handle(), || {
+    ///     GroupSupervisor::<u32>::builder().child_future("there", || async {
+    ///         Ok::<_, anyhow::Error>(7)
+    ///     })
+    /// });
+    /// assert_eq!(group.send(Join::new()).await.unwrap().into_result().unwrap(), [7]);
+    /// arbiter.stop();
+    /// # });
+    /// ```
+    pub fn start_in(
+        arbiter: &actix_rt::ArbiterHandle,
+        make: impl FnOnce() -> GroupSupervisorBuilder<T> + Send + 'static,
+    ) -> actix::Addr<Self> {
+        Actor::start_in_arbiter(arbiter, move |_| make().build())
+    }
+
     pub(crate) fn from_parts(scope: Rc<Scope<T>>, initial: Vec<PendingChild<T>>) -> Self {
         GroupSupervisor {
             scope,

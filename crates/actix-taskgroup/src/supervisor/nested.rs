@@ -68,6 +68,7 @@ where
             scope: incarnation.scope,
             id: incarnation.id,
             incarnation: incarnation.number,
+            remote: None,
         };
         let (builder, map) = (Rc::clone(&self.builder), Rc::clone(&self.map));
         let factory: Rc<dyn Fn(Reporter<T>) -> GroupSupervisor<U>> =
@@ -124,6 +125,7 @@ impl<T: Default + 'static> Scope<T> {
                 scope,
                 id,
                 incarnation: 1,
+                remote: None,
             };
             let factory = move |reporter| nested_supervisor(group, map, reporter);
             let child = ActorChild::new(Once(Some(factory)), reporter, ChildKind::Group, false);

@@ -51,6 +51,8 @@ pub struct Reporter<T> {
     pub(crate) scope: Weak<Scope<T>>,
     pub(crate) id: ChildId,
     pub(crate) incarnation: u32,
+    /// For an actor child on another arbiter (a pool's): where its reports go instead.
+    pub(crate) remote: Option<Arc<crate::pool::slot::RemoteSlot<T>>>,
 }
 
 impl<T: 'static> Reporter<T> {
@@ -97,13 +99,17 @@ impl<T: 'static> Reporter<T> {
     /// readiness](crate::Child::signals_ready); any other actor child is ready once its
     /// `started()` has returned. Saying it again does nothing.
     pub fn ready(&self) {
-        if let Some(scope) = self.scope.upgrade() {
+        if let Some(remote) = &self.remote {
+            remote.signal_ready();
+        } else if let Some(scope) = self.scope.upgrade() {
             scope.mark_ready(self.id, self.incarnation);
         }
     }
 
     pub(crate) fn report(&self, outcome: Outcome<T>) {
-        if let Some(scope) = self.scope.upgrade() {
+        if let Some(remote) = &self.remote {
+            remote.keep_report(outcome);
+        } else if let Some(scope) = self.scope.upgrade() {
             scope.report(self.id, self.incarnation, outcome);
         }
     }
@@ -133,6 +139,7 @@ impl<T> Clone for Reporter<T> {
             scope: Weak::clone(&self.scope),
             id: self.id,
             incarnation: self.incarnation,
+            remote: self.remote.clone(),
         }
     }
 }
