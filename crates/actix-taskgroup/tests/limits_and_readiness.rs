@@ -357,3 +357,18 @@ fn a_hundred_thousand_queued_children_run_through_a_limit() {
         assert!(values.iter().enumerate().all(|(i, v)| i as u32 == *v));
     });
 }
+
+#[test]
+fn a_queued_childs_times_begin_when_it_leaves_the_queue() {
+    run_paused(async {
+        let group = GroupSupervisor::<()>::builder()
+            .limit(1)
+            .child(Child::future("first", || after(200, ())))
+            .child(Child::future("second", || after(200, ())))
+            .start();
+        let report = group.send(actix_taskgroup::Join::new()).await.unwrap();
+        let (first, second) = (&report.children()[0], &report.children()[1]);
+        assert_eq!(second.duration(), Some(ms(200)), "its wait is not its run");
+        assert_eq!(second.started_at(), first.stopped_at());
+    });
+}

@@ -204,3 +204,32 @@ fn restart_counters_and_attempts_show_in_the_snapshot() {
         group.cancel();
     });
 }
+
+#[test]
+fn an_ended_nested_group_keeps_its_last_view_in_its_parents_snapshot() {
+    run_paused(async {
+        let inner = || {
+            GroupSupervisor::<()>::builder()
+                .name("inner")
+                .child_future("quick", || after(5, ()))
+                .child_future("quicker", || after(1, ()))
+        };
+        let root = GroupSupervisor::<()>::builder()
+            .child(Child::group("inner", inner, |_| ()))
+            .child_future("long", || after(1000, ()))
+            .start();
+        tokio::time::sleep(ms(100)).await;
+        let snapshot = root.send(TakeSnapshot).await.unwrap();
+        let inner = snapshot.child_named("inner").unwrap();
+        assert_eq!(inner.state, ChildState::Stopped(OutcomeKind::Completed));
+        let last = inner.nested.as_ref().expect("the last view is kept");
+        assert_eq!(last.state, GroupState::Finished);
+        assert_eq!(last.counters.completed, 2);
+        assert_eq!(last.children.len(), 2, "{snapshot}");
+        assert_eq!(
+            last.children[0].state,
+            ChildState::Stopped(OutcomeKind::Completed)
+        );
+        root.send(Cancel).await.unwrap();
+    });
+}

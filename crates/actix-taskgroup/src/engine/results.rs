@@ -79,6 +79,10 @@ impl<T> Scope<T> {
 
     /// The report of a finished group: every child in spawn order, and the error if any.
     pub(crate) fn take_report(&self) -> GroupReport<T> {
+        if self.keep_final_view.get() {
+            let view = crate::engine::spec::SnapshotSource::snapshot(self);
+            *self.final_view.borrow_mut() = Some(view);
+        }
         let mut state = self.state.borrow_mut();
         let error = self.take_error(&mut state);
         // One pass over the side tables, each of which may be shorter than the children.

@@ -287,6 +287,10 @@ pub(crate) struct Scope<T> {
     /// The group's hold on its pool (a `pool::binding::Binding<T>`), made at the first child
     /// placed on it.
     pub(crate) pool: RefCell<Option<Rc<dyn std::any::Any>>>,
+    /// A nested group keeps its last view for its parent's snapshots: taken as its report is
+    /// built, which empties the state.
+    pub(crate) keep_final_view: std::cell::Cell<bool>,
+    pub(crate) final_view: RefCell<Option<crate::snapshot::Snapshot>>,
 }
 
 impl<T> Scope<T> {
@@ -343,6 +347,8 @@ impl<T> Scope<T> {
             span,
             final_report: RefCell::new(None),
             pool: RefCell::new(None),
+            keep_final_view: std::cell::Cell::new(false),
+            final_view: RefCell::new(None),
             config,
         })
     }
@@ -527,6 +533,8 @@ impl<T: 'static> Scope<T> {
             None
         };
         let mut counted_unready = false;
+        // A child with a spec may have waited in the queue: its start is now, not its spawn.
+        let restamp = self.config.timed && (restart || state.spec(index).is_some());
         if let Some(spec) = state.spec_mut(index) {
             spec.incarnation += 1;
             spec.incarnation_started = now;
@@ -560,8 +568,9 @@ impl<T: 'static> Scope<T> {
         if counted_unready {
             self.count_unready(state, index);
         }
-        if restart && self.config.timed && index < state.times.len() {
-            // A restarted child's times are its current incarnation's.
+        if restamp && index < state.times.len() {
+            // A restarted child's times are its current incarnation's; a queued child's
+            // begin when it leaves the queue.
             let now = state.now();
             state.times[index] = ChildTimes {
                 started: now,

@@ -43,10 +43,12 @@ impl<T> SnapshotSource for Scope<T> {
                 let stopped = state.times.get(index).and_then(|times| times.stopped);
                 let age =
                     started.map(|start| stopped.unwrap_or(now).saturating_duration_since(start));
-                let nested = spec
-                    .and_then(|spec| spec.nested_view.as_ref())
-                    .and_then(|view| view.upgrade())
-                    .map(|view| Box::new(view.snapshot()));
+                let nested = spec.and_then(|spec| {
+                    match spec.nested_view.as_ref().and_then(|view| view.upgrade()) {
+                        Some(view) => Some(Box::new(view.snapshot())),
+                        None => spec.nested_final.clone(),
+                    }
+                });
                 ChildSnapshot {
                     id: crate::child::ChildId::new(index),
                     name: state.name(index).map(|name| name.to_string()),

@@ -130,6 +130,8 @@ pub(crate) struct ChildSpec<T> {
     pub(crate) nested_report: Option<Arc<GroupReport<()>>>,
     /// A nested group's live view.
     pub(crate) nested_view: Option<Weak<dyn SnapshotSource>>,
+    /// A nested group's last view, taken as it ended (its live view is gone with it).
+    pub(crate) nested_final: Option<Box<Snapshot>>,
 }
 
 impl<T> ChildSpec<T> {
@@ -151,6 +153,7 @@ impl<T> ChildSpec<T> {
             recent_failures: VecDeque::new(),
             nested_report: None,
             nested_view: None,
+            nested_final: None,
         }
     }
 

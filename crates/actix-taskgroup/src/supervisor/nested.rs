@@ -33,8 +33,16 @@ where
     let mut inner = builder.build();
     inner.stop_when_finished();
     let on_end = reporter.clone();
+    let view_at_end = Rc::downgrade(inner.scope());
+    inner.scope().keep_final_view.set(true);
     inner.on_finish(Box::new(move |report: &GroupReport<U>| {
         on_end.attach_nested(Arc::new(report.summary()));
+        if let Some(view) = view_at_end
+            .upgrade()
+            .and_then(|scope| scope.final_view.take())
+        {
+            on_end.attach_final_view(view);
+        }
         match report.error() {
             None => on_end.complete(map(report.clone().into_result().unwrap_or_default())),
             // Stopped by request with nothing failed: the nested child was cancelled.

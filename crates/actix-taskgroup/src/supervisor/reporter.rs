@@ -124,6 +124,16 @@ impl<T: 'static> Reporter<T> {
         }
     }
 
+    /// Keeps a nested group's last view, for snapshots after it has ended.
+    pub(crate) fn attach_final_view(&self, snapshot: crate::snapshot::Snapshot) {
+        if let Some(scope) = self.scope.upgrade() {
+            let mut state = scope.state.borrow_mut();
+            if state.incarnation(self.id.index()) == self.incarnation {
+                state.spec_or_default(self.id.index()).nested_final = Some(Box::new(snapshot));
+            }
+        }
+    }
+
     /// Lets snapshots of this group show the nested group's own tree.
     pub(crate) fn attach_view(&self, view: Weak<dyn SnapshotSource>) {
         if let Some(scope) = self.scope.upgrade() {
