@@ -13,9 +13,13 @@ lint:
 doc:
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 
-# Run the demo batch
+# Run the job runner's demo batch
 demo:
-    cargo run --release --example demo
+    cargo run --release
+
+# Run one of the library's examples: just example restart_backoff
+example name:
+    cargo run --release -p examples --example {{name}}
 
 # Run the benchmarks: the interleaved ratio harness, then the criterion benches
 bench:
