@@ -139,7 +139,7 @@ impl Drop for Alive {
 }
 
 /// A backend called as a future: waits `delay`, then answers or fails.
-async fn call(backend: Backend, fails: bool, live: Arc<Live>) -> anyhow::Result<String> {
+pub async fn call(backend: Backend, fails: bool, live: Arc<Live>) -> anyhow::Result<String> {
     let _alive = live.enter();
     actix_rt::time::sleep(backend.delay).await;
     anyhow::ensure!(!fails, "{}: 503 Service Unavailable", backend.name);
