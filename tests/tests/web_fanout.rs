@@ -217,3 +217,22 @@ async fn by_default_a_half_closed_connection_keeps_its_handler_running() -> anyh
     server.stop().await;
     Ok(())
 }
+
+#[actix_rt::test]
+async fn a_server_that_shuts_down_drops_the_requests_in_flight_and_their_backends()
+-> anyhow::Result<()> {
+    let server = Server::start(false)?;
+    let _client = server
+        .request_in_flight("/search?q=rust&deadline_ms=60000")
+        .await?;
+
+    // A graceful stop lets requests in flight run for the shutdown timeout (1 s in the
+    // example), then drops them, and their groups.
+    let start = Instant::now();
+    server.handle.stop(true).await;
+    let stopped = server.live.wait_until(GRACE, |n| n == 0).await;
+    assert!(stopped.is_ok(), "backends still running: {stopped:?}");
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(1) + 2 * GRACE, "{took:?}");
+    Ok(())
+}
