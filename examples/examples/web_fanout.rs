@@ -256,6 +256,7 @@ pub fn answer(query: &str, deadline: Duration, report: &GroupReport<String>) -> 
             let _ = writeln!(body, "search {query:?}: every backend answered");
         }
     }
+    body.push('\n');
     for child in report.children() {
         let name = child.name().unwrap_or("?");
         let what = match child.outcome() {

@@ -144,6 +144,7 @@ fn answer_by_hand(query: &str, deadline: Duration, answers: &[(Backend, Answer)]
             let _ = writeln!(body, "search {query:?}: every backend answered");
         }
     }
+    body.push('\n');
     for (backend, answer) in answers {
         let what = match answer {
             Ok(Ok(value)) => format!("answered: {value}"),
