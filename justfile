@@ -25,3 +25,7 @@ example name:
 bench:
     cargo bench -p actix-taskgroup --bench ratios
     cargo bench -p actix-taskgroup --bench group_vs_raw
+
+# Soak: ten thousand nested groups and a million children in waves, memory sampled per wave
+soak:
+    cargo run --release -p actix-taskgroup --example soak

@@ -14,14 +14,14 @@ use std::time::Duration;
 use actix::prelude::*;
 use actix_taskgroup::{
     Backoff, Cancel, Child, ChildControl, GroupDone, GroupHandle, GroupReport, GroupSupervisor,
-    GroupSupervisorBuilder, Join, NotifyWhenDone, Policy, Reporter, Restart, Snapshot,
-    SpawnActor, SpawnChild, SpawnFuture, Strategy, SupervisorGuard, TakeSnapshot, TaskGroup,
+    GroupSupervisorBuilder, Join, NotifyWhenDone, Policy, Reporter, Restart, Snapshot, SpawnActor,
+    SpawnChild, SpawnFuture, Strategy, SupervisorGuard, TakeSnapshot, TaskGroup,
 };
 use tokio::time::Instant;
 
 use super::oracle::spawned_name;
 use super::tree::{
-    Action, ActScript, Body, Case, ChildM, FutScript, GroupKind, GroupM, OnStop, Ownership,
+    ActScript, Action, Body, Case, ChildM, FutScript, GroupKind, GroupM, OnStop, Ownership,
     PolicyM, RestartM, StrategyM,
 };
 
@@ -38,13 +38,16 @@ pub struct Obs {
     /// Leaves alive per group, and the most ever seen.
     pub group_alive: HashMap<String, i64>,
     pub group_max: HashMap<String, i64>,
-    /// When each child's factory ran, per incarnation.
+    /// When each child's factory ran, per incarnation, since its group (re)started.
     pub calls: HashMap<String, Vec<Duration>>,
+    /// How many times each leaf was built, in all.
+    pub built: HashMap<String, usize>,
     /// When each leaf incarnation was dropped.
     pub drops: HashMap<String, Vec<Duration>>,
     pub stopped: HashMap<String, u32>,
-    /// Spawned children in the order they were asked for: (group, name, accepted).
-    pub spawns: Vec<(String, String, bool)>,
+    /// Spawned children in the order they were asked for: (group, name, accepted), `None`
+    /// if the spawner never heard.
+    pub spawns: Vec<(String, String, Option<bool>)>,
     pub violations: Vec<String>,
     /// Panics that no child raised on purpose.
     pub stray_panics: Vec<String>,
@@ -66,10 +69,22 @@ pub fn now() -> Duration {
     with_obs(|o| o.t0.map_or(Duration::ZERO, |t0| t0.elapsed()))
 }
 
+/// A nested group (re)starts: its children's factory calls count afresh.
+pub fn group_started(name: &str) {
+    let prefix = format!("{name}/");
+    with_obs(|o| o.calls.retain(|n, _| !n.starts_with(&prefix)));
+}
+
 /// Leaves alive under the group `prefix` (its name).
 pub fn alive_under(prefix: &str) -> i64 {
     let prefix = format!("{prefix}/");
-    with_obs(|o| o.alive.iter().filter(|(n, _)| n.starts_with(&prefix)).map(|(_, c)| *c).sum())
+    with_obs(|o| {
+        o.alive
+            .iter()
+            .filter(|(n, _)| n.starts_with(&prefix))
+            .map(|(_, c)| *c)
+            .sum()
+    })
 }
 
 /// Counts a leaf incarnation alive from its first poll to its drop.
@@ -84,7 +99,9 @@ impl Live {
         with_obs(|o| {
             let alive = o.alive.entry(name.to_owned()).or_default();
             if *alive > 0 {
-                o.violations.push(format!("{name}: a new incarnation while the old one lives (R12)"));
+                o.violations.push(format!(
+                    "{name}: a new incarnation while the old one lives (R12)"
+                ));
             }
             *alive += 1;
             o.alive_total += 1;
@@ -93,6 +110,7 @@ impl Live {
             let max = o.group_max.entry(group.to_owned()).or_default();
             *max = (*max).max(*in_group);
             o.calls.entry(name.to_owned()).or_default().push(t);
+            *o.built.entry(name.to_owned()).or_default() += 1;
         });
         Live {
             name: name.to_owned(),
@@ -118,7 +136,11 @@ pub struct Bomb(pub String);
 
 impl Drop for Bomb {
     fn drop(&mut self) {
-        panic!("{PANIC} {} panicked in Drop", self.0);
+        // Dropped while the child's own panic unwinds, a second panic would abort the process
+        // (Rust's rule, not the library's).
+        if !std::thread::panicking() {
+            panic!("{PANIC} {} panicked in Drop", self.0);
+        }
     }
 }
 
@@ -164,7 +186,14 @@ struct Leaf {
 
 impl Leaf {
     fn new(spec: &ChildM, name: &str, group: &str, reporter: Reporter<u32>) -> Leaf {
-        let Body::Actor { script, panic_on_drop, .. } = spec.body else { unreachable!() };
+        let Body::Actor {
+            script,
+            panic_on_drop,
+            ..
+        } = spec.body
+        else {
+            unreachable!()
+        };
         Leaf {
             name: name.to_owned(),
             script,
@@ -184,14 +213,17 @@ impl Actor for Leaf {
     fn started(&mut self, ctx: &mut Context<Self>) {
         if self.attempt <= self.flaky {
             ctx.run_later(ms(self.flaky_at), |leaf, ctx| {
-                leaf.reporter.fail_and_stop(ctx, anyhow::anyhow!("{} flaky", leaf.name))
+                leaf.reporter
+                    .fail_and_stop(ctx, anyhow::anyhow!("{} flaky", leaf.name))
             });
             return;
         }
         match self.script {
             ActScript::Complete(0, v) => self.reporter.complete_and_stop(ctx, v),
             ActScript::Complete(d, v) => {
-                ctx.run_later(ms(d), move |leaf, ctx| leaf.reporter.complete_and_stop(ctx, v));
+                ctx.run_later(ms(d), move |leaf, ctx| {
+                    leaf.reporter.complete_and_stop(ctx, v)
+                });
             }
             ActScript::Fail(0) => {
                 let error = anyhow::anyhow!("{} failed", self.name);
@@ -199,7 +231,8 @@ impl Actor for Leaf {
             }
             ActScript::Fail(d) => {
                 ctx.run_later(ms(d), |leaf, ctx| {
-                    leaf.reporter.fail_and_stop(ctx, anyhow::anyhow!("{} failed", leaf.name))
+                    leaf.reporter
+                        .fail_and_stop(ctx, anyhow::anyhow!("{} failed", leaf.name))
                 });
             }
             ActScript::Panic(0) => panic!("{PANIC} {} panicked in started", self.name),
@@ -210,7 +243,9 @@ impl Actor for Leaf {
                 ctx.run_later(ms(at), move |leaf, ctx| {
                     match value {
                         Some(v) => leaf.reporter.complete(v),
-                        None => leaf.reporter.fail(anyhow::anyhow!("{} reported", leaf.name)),
+                        None => leaf
+                            .reporter
+                            .fail(anyhow::anyhow!("{} reported", leaf.name)),
                     }
                     ctx.run_later(ms(then), |_, ctx| ctx.stop());
                 });
@@ -242,7 +277,13 @@ async fn run_future(
     control: Option<ChildControl>,
     via: Option<Via>,
 ) -> anyhow::Result<u32> {
-    let Body::Future { script, graceful, panic_on_drop, .. } = spec.body.clone() else {
+    let Body::Future {
+        script,
+        graceful,
+        panic_on_drop,
+        ..
+    } = spec.body.clone()
+    else {
         unreachable!()
     };
     // Declared first, dropped last: the counter is down before the destructor panics.
@@ -278,8 +319,7 @@ async fn run_future(
                 let via = via.clone().expect("a spawner has a way to spawn");
                 for (k, kid) in kids.into_iter().enumerate() {
                     let kid_name = spawned_name(&name, k, attempt);
-                    let accepted = spawn_via(&via, kid, &kid_name, &group).await;
-                    with_obs(|o| o.spawns.push((group.clone(), kid_name, accepted)));
+                    spawn_via(&via, kid, &kid_name, &group).await;
                 }
                 Ok(0)
             }
@@ -297,37 +337,63 @@ async fn run_future(
     }
 }
 
-async fn spawn_via(via: &Via, kid: ChildM, name: &str, group: &str) -> bool {
+/// Spawns `kid` and records whether it was accepted (`None`: the spawner was dropped before
+/// it heard).
+async fn spawn_via(via: &Via, kid: ChildM, name: &str, group: &str) {
+    let record = |accepted: Option<bool>, name: &str, group: &str| {
+        with_obs(|o| o.spawns.push((group.to_owned(), name.to_owned(), accepted)))
+    };
     match via {
-        Via::Handle(handle) => add_by_handle(handle, &kid, name, group).is_ok(),
+        Via::Handle(handle) => {
+            let accepted = add_by_handle(handle, &kid, name, group).is_ok();
+            record(Some(accepted), name, group);
+        }
         Via::RootHandle => {
-            let handle = ROOT_HANDLE.with(|r| r.borrow().clone()).expect("the root's handle");
-            add_by_handle(&handle, &kid, name, group).is_ok()
+            let handle = ROOT_HANDLE
+                .with(|r| r.borrow().clone())
+                .expect("the root's handle");
+            let accepted = add_by_handle(&handle, &kid, name, group).is_ok();
+            record(Some(accepted), name, group);
         }
         Via::RootAddr => {
-            let addr = ROOT.with(|r| r.borrow().clone()).expect("the root's address");
+            let addr = ROOT
+                .with(|r| r.borrow().clone())
+                .expect("the root's address");
             let (name, group) = (name.to_owned(), group.to_owned());
+            // Answered later: until then, whether it was accepted is not known here.
+            let at = with_obs(|o| {
+                o.spawns.push((group.clone(), name.clone(), None));
+                o.spawns.len() - 1
+            });
             let sent = match kid.body {
                 Body::Future { plain: true, .. } => {
-                    let spec = kid.clone();
-                    let n = name.clone();
-                    addr.send(SpawnFuture::named(name, move || run_future(spec, n, group, 1, None, None)))
-                        .await
-                        .map(|r| r.is_ok())
+                    let (spec, n, g) = (kid.clone(), name.clone(), group.clone());
+                    addr.send(SpawnFuture::named(name, move || {
+                        run_future(spec, n, g, 1, None, None)
+                    }))
+                    .await
+                    .map(|r| r.is_ok())
                 }
                 Body::Actor { plain: true, .. } => {
-                    let spec = kid.clone();
-                    let n = name.clone();
-                    addr.send(SpawnActor::named(name, move |r| Leaf::new(&spec, &n, &group, r)))
-                        .await
-                        .map(|r| r.is_ok())
-                }
-                _ => addr
-                    .send(SpawnChild::new(move || child_spec(&kid, &name, &group, None)))
+                    let (spec, n, g) = (kid.clone(), name.clone(), group.clone());
+                    addr.send(SpawnActor::named(name, move |r| {
+                        Leaf::new(&spec, &n, &g, r)
+                    }))
                     .await
-                    .map(|r| r.is_ok()),
+                    .map(|r| r.is_ok())
+                }
+                _ => {
+                    let (n, g) = (name.clone(), group.clone());
+                    addr.send(SpawnChild::new(move || {
+                        // Made only once the group accepted it (R7).
+                        with_obs(|o| o.spawns[at].2 = Some(true));
+                        child_spec(&kid, &n, &g, None)
+                    }))
+                    .await
+                    .map(|r| r.is_ok())
+                }
             };
-            sent.unwrap_or(false)
+            with_obs(|o| o.spawns[at].2 = Some(sent.unwrap_or(false)));
         }
     }
 }
@@ -336,9 +402,18 @@ async fn spawn_via(via: &Via, kid: ChildM, name: &str, group: &str) -> bool {
 pub fn child_spec(spec: &ChildM, name: &str, group: &str, via: Option<Via>) -> Child<u32> {
     let (s, n, g) = (spec.clone(), name.to_owned(), group.to_owned());
     let child = match &spec.body {
-        Body::Future { graceful: Some(_), .. } => Child::future_with(n.clone(), move |control| {
+        Body::Future {
+            graceful: Some(_), ..
+        } => Child::future_with(n.clone(), move |control| {
             let attempt = control.attempt();
-            run_future(s.clone(), n.clone(), g.clone(), attempt, Some(control), via.clone())
+            run_future(
+                s.clone(),
+                n.clone(),
+                g.clone(),
+                attempt,
+                Some(control),
+                via.clone(),
+            )
         }),
         Body::Future { .. } => Child::future(n.clone(), move || {
             let attempt = with_obs(|o| o.calls.get(&n).map_or(0, Vec::len)) as u32 + 1;
@@ -352,8 +427,12 @@ pub fn child_spec(spec: &ChildM, name: &str, group: &str, via: Option<Via>) -> C
                 n.clone(),
                 move || {
                     if alive_under(&n2) != 0 {
-                        with_obs(|o| o.violations.push(format!("{n2}: restarted while its children live")));
+                        with_obs(|o| {
+                            o.violations
+                                .push(format!("{n2}: restarted while its children live"))
+                        });
                     }
+                    group_started(&n2);
                     supervisor_builder(&inner, &n2, None)
                 },
                 move |values: Vec<u32>| nested_value(&n3, values),
@@ -361,7 +440,9 @@ pub fn child_spec(spec: &ChildM, name: &str, group: &str, via: Option<Via>) -> C
         }
         Body::Group { group: inner, .. } => {
             let inner = (**inner).clone();
-            Child::future(n.clone(), move || nested_task_group(inner.clone(), n.clone(), g.clone()))
+            Child::future(n.clone(), move || {
+                nested_task_group(inner.clone(), n.clone(), g.clone())
+            })
         }
     };
     let mut child = child.restart(match spec.restart {
@@ -384,7 +465,10 @@ pub fn child_spec(spec: &ChildM, name: &str, group: &str, via: Option<Via>) -> C
 /// A nested supervisor's value for its parent: checks that its children are gone (R1).
 fn nested_value(name: &str, values: Vec<u32>) -> u32 {
     if alive_under(name) != 0 {
-        with_obs(|o| o.violations.push(format!("{name}: finished while its children live (R1)")));
+        with_obs(|o| {
+            o.violations
+                .push(format!("{name}: finished while its children live (R1)"))
+        });
     }
     values.iter().sum()
 }
@@ -392,6 +476,7 @@ fn nested_value(name: &str, values: Vec<u32>) -> u32 {
 /// A future child that builds a `TaskGroup`, joins it and returns the sum of its values.
 async fn nested_task_group(group: GroupM, name: String, parent: String) -> anyhow::Result<u32> {
     let _live = Live::enter(&name, &parent);
+    group_started(&name);
     let tg = task_group(&group, &name);
     let handle = tg.handle();
     for (k, child) in group.children.iter().enumerate() {
@@ -399,7 +484,10 @@ async fn nested_task_group(group: GroupM, name: String, parent: String) -> anyho
     }
     let report = tg.join_report().await;
     if alive_under(&name) != 0 {
-        with_obs(|o| o.violations.push(format!("{name}: joined while its children live (R1)")));
+        with_obs(|o| {
+            o.violations
+                .push(format!("{name}: joined while its children live (R1)"))
+        });
     }
     Ok(report.into_result()?.iter().sum())
 }
@@ -416,20 +504,41 @@ pub fn add_by_handle(
         Body::Future { plain: true, .. } => {
             let attempt = 1;
             handle
-                .spawn_named(name.to_owned(), run_future(spec.clone(), name.to_owned(), group.to_owned(), attempt, None, via))
+                .spawn_named(
+                    name.to_owned(),
+                    run_future(
+                        spec.clone(),
+                        name.to_owned(),
+                        group.to_owned(),
+                        attempt,
+                        None,
+                        via,
+                    ),
+                )
                 .map(drop)
         }
         Body::Actor { plain: true, .. } => {
             let (s, n, g) = (spec.clone(), name.to_owned(), group.to_owned());
-            handle.spawn_actor(name.to_owned(), move |r| Leaf::new(&s, &n, &g, r)).map(drop)
-        }
-        Body::Group { group: inner, plain: true } => {
-            let n = name.to_owned();
             handle
-                .spawn_group(name.to_owned(), supervisor_builder(inner, name, None), move |v| nested_value(&n, v))
+                .spawn_actor(name.to_owned(), move |r| Leaf::new(&s, &n, &g, r))
                 .map(drop)
         }
-        _ => handle.spawn_child(child_spec(spec, name, group, via)).map(drop),
+        Body::Group {
+            group: inner,
+            plain: true,
+        } => {
+            let n = name.to_owned();
+            handle
+                .spawn_group(
+                    name.to_owned(),
+                    supervisor_builder(inner, name, None),
+                    move |v| nested_value(&n, v),
+                )
+                .map(drop)
+        }
+        _ => handle
+            .spawn_child(child_spec(spec, name, group, via))
+            .map(drop),
     }
 }
 
@@ -478,24 +587,38 @@ macro_rules! configure {
 }
 
 pub fn task_group(group: &GroupM, name: &str) -> TaskGroup<u32> {
-    configure!(TaskGroup::<u32>::builder(), group, name).keep_times().build()
+    configure!(TaskGroup::<u32>::builder(), group, name)
+        .keep_times()
+        .build()
 }
 
 /// A supervisor's builder with its children; spawners in it spawn through `via`.
-pub fn supervisor_builder(group: &GroupM, name: &str, via: Option<Via>) -> GroupSupervisorBuilder<u32> {
+pub fn supervisor_builder(
+    group: &GroupM,
+    name: &str,
+    via: Option<Via>,
+) -> GroupSupervisorBuilder<u32> {
     let mut b = configure!(GroupSupervisor::<u32>::builder(), group, name);
     for (k, child) in group.children.iter().enumerate() {
         let child_name = format!("{name}/{k}");
         b = match &child.body {
             Body::Future { plain: true, .. } => {
-                let (s, n, g, v) = (child.clone(), child_name.clone(), name.to_owned(), via.clone());
+                let (s, n, g, v) = (
+                    child.clone(),
+                    child_name.clone(),
+                    name.to_owned(),
+                    via.clone(),
+                );
                 b.child_future(child_name, move || run_future(s, n, g, 1, None, v))
             }
             Body::Actor { plain: true, .. } => {
                 let (s, n, g) = (child.clone(), child_name.clone(), name.to_owned());
                 b.child_actor(child_name, move |r| Leaf::new(&s, &n, &g, r))
             }
-            Body::Group { group: inner, plain: true } => {
+            Body::Group {
+                group: inner,
+                plain: true,
+            } => {
                 let n = child_name.clone();
                 let inner_builder = supervisor_builder(inner, &child_name, None);
                 b.child_group(child_name, inner_builder, move |v| nested_value(&n, v))
@@ -510,7 +633,12 @@ pub fn supervisor_builder(group: &GroupM, name: &str, via: Option<Via>) -> Group
 pub fn summary<T: std::fmt::Debug>(report: &GroupReport<T>) -> String {
     let mut out = String::new();
     for child in report.children() {
-        out += &format!("{:?}:{:?}:{};", child.name(), child.outcome(), child.attempts());
+        out += &format!(
+            "{:?}:{:?}:{};",
+            child.name(),
+            child.outcome(),
+            child.attempts()
+        );
     }
     if let Some(error) = report.error() {
         out += &format!("error {:?} {}", error.kind(), error.failures().len());
@@ -616,7 +744,11 @@ async fn run_task_group(case: &Case, t0: Instant, actions: &[(u64, Action)]) -> 
                     // R6: dropping the join future drops every child there and then.
                     let alive = with_obs(|o| o.alive_total);
                     if alive != 0 {
-                        with_obs(|o| o.violations.push(format!("{alive} leaves alive after the join future was dropped (R6)")));
+                        with_obs(|o| {
+                            o.violations.push(format!(
+                                "{alive} leaves alive after the join future was dropped (R6)"
+                            ))
+                        });
                     }
                     None
                 }
@@ -667,7 +799,11 @@ async fn run_supervisor(case: &Case, t0: Instant, actions: &[(u64, Action)]) -> 
     let snapshots = std::rc::Rc::new(RefCell::new(Vec::new()));
     let dropped = std::rc::Rc::new(RefCell::new(Vec::new()));
     let mut askers = Vec::new();
-    let drop_at = actions.iter().filter(|a| a.1 == Action::DropJoin).map(|a| a.0).min();
+    let drop_at = actions
+        .iter()
+        .filter(|a| a.1 == Action::DropJoin)
+        .map(|a| a.0)
+        .min();
     for asker in 0..case.askers {
         let (addr, dropped) = (addr.clone(), dropped.clone());
         let drop_at = if asker == 0 { drop_at } else { None };
@@ -677,7 +813,7 @@ async fn run_supervisor(case: &Case, t0: Instant, actions: &[(u64, Action)]) -> 
                 None => Some(join.await),
                 Some(at) => {
                     let sleep = tokio::time::sleep_until(t0 + ms(at));
-                    match futures::future::select(join, Box::pin(sleep)).await {
+                    match futures::future::select(Box::pin(join), Box::pin(sleep)).await {
                         futures::future::Either::Left((answer, _)) => Some(answer),
                         futures::future::Either::Right(_) => None,
                     }
@@ -701,7 +837,12 @@ async fn run_supervisor(case: &Case, t0: Instant, actions: &[(u64, Action)]) -> 
     }
     let mut tasks = Vec::new();
     for (n, &(at, action)) in actions.iter().enumerate() {
-        let (addr, guard, owner, snapshots) = (addr.clone(), guard.clone(), owner.clone(), snapshots.clone());
+        let (addr, guard, owner, snapshots) = (
+            addr.clone(),
+            guard.clone(),
+            owner.clone(),
+            snapshots.clone(),
+        );
         let asker = case.askers + n;
         tasks.push(actix_rt::spawn(async move {
             tokio::time::sleep_until(t0 + ms(at)).await;
@@ -720,7 +861,10 @@ async fn run_supervisor(case: &Case, t0: Instant, actions: &[(u64, Action)]) -> 
                 }
                 Action::LateJoin => match addr.send(Join::<u32>::new()).await {
                     Ok(report) => record_answer(asker, &report),
-                    Err(_) => with_obs(|o| o.violations.push(format!("late asker {asker}: mailbox error"))),
+                    Err(_) => with_obs(|o| {
+                        o.violations
+                            .push(format!("late asker {asker}: mailbox error"))
+                    }),
                 },
                 Action::DropJoin => {}
             }
@@ -739,7 +883,12 @@ async fn run_supervisor(case: &Case, t0: Instant, actions: &[(u64, Action)]) -> 
     for task in tasks {
         let _ = task.await;
     }
+    // Wait for the end whoever asked (the safety cancel has been sent by now), so that a
+    // `NotifyWhenDone` is due before the checks.
+    let _ = addr.send(Join::<u32>::new()).await;
     drop(guard);
+    ROOT.with(|r| r.borrow_mut().take());
+    ROOT_HANDLE.with(|r| r.borrow_mut().take());
     Run {
         report,
         ended,

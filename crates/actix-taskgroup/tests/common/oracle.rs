@@ -63,8 +63,9 @@ pub struct SimGroup {
     /// The error's entries, sorted (the order of occurrence is checked as an invariant).
     pub failures: Vec<(String, FailK)>,
     pub children: Vec<SimChild>,
-    /// Spawned children that were refused, by name.
-    pub refused: Vec<String>,
+    /// Spawned children that were refused, by name and time, in this group and every group
+    /// nested in it.
+    pub refused: Vec<(String, Duration)>,
 }
 
 impl SimGroup {
@@ -111,6 +112,8 @@ struct Inc {
     stop_end: Option<(Duration, OutK)>,
     stop_asked: bool,
     timed_out: bool,
+    /// A spawner by message has spawned; it ends in a step of its own.
+    spawned: bool,
     /// A nested supervisor's result for this incarnation (re-simulated when it is stopped).
     nested: Option<SimGroup>,
 }
@@ -131,9 +134,12 @@ struct C {
     streak: u32,
     last_start: Option<Duration>,
     result: Option<SimChild>,
+    /// The last incarnation's nested result (kept through a backoff).
+    last_nested: Option<SimGroup>,
 }
 
 struct G<'a> {
+    by_message: bool,
     spec: &'a GroupM,
     start: Duration,
     now: Duration,
@@ -146,7 +152,7 @@ struct G<'a> {
     failures: Vec<(String, FailK)>,
     winner: bool,
     grace_end: Option<Duration>,
-    refused: Vec<String>,
+    refused: Vec<(String, Duration)>,
 }
 
 /// Simulates `group` started at `start`; `cancel_at` is when its owner cancels it. `None`:
@@ -157,7 +163,20 @@ pub fn simulate(
     start: Duration,
     cancel_at: Option<Duration>,
 ) -> Sim<Option<SimGroup>> {
+    simulate_with(group, name, start, cancel_at, false)
+}
+
+/// As [`simulate`]; `by_message`: the group's spawners spawn by message (`SpawnChild`), so
+/// each spawner ends after its spawns were answered, a step of its own in the same instant.
+pub fn simulate_with(
+    group: &GroupM,
+    name: &str,
+    start: Duration,
+    cancel_at: Option<Duration>,
+    by_message: bool,
+) -> Sim<Option<SimGroup>> {
     let mut g = G {
+        by_message,
         spec: group,
         start,
         now: start,
@@ -197,8 +216,12 @@ pub fn simulate(
                     let natural = inc.natural;
                     let stop = inc.stop_end;
                     match (natural, stop) {
-                        (Some(n), Some(s)) if n.0 == s.0 => return Err(Unmodeled("natural end at the force")),
-                        (Some(n), Some(s)) if s.0 < n.0 => events.push((s.0, !open, Ev::StopEnd(i))),
+                        (Some(n), Some(s)) if n.0 == s.0 => {
+                            return Err(Unmodeled("natural end at the force"));
+                        }
+                        (Some(n), Some(s)) if s.0 < n.0 => {
+                            events.push((s.0, !open, Ev::StopEnd(i)))
+                        }
                         (Some(n), _) => {
                             let harmless = !open || g.harmless(i, n.1);
                             events.push((n.0, harmless, Ev::Natural(i)))
@@ -206,7 +229,8 @@ pub fn simulate(
                         (None, Some(s)) => events.push((s.0, !open, Ev::StopEnd(i))),
                         (None, None) => {}
                     }
-                    if open && !inc.stop_asked
+                    if open
+                        && !inc.stop_asked
                         && let Some(t) = c.spec.timeout
                     {
                         events.push((inc.start + ms(t), false, Ev::Timeout(i)));
@@ -230,7 +254,9 @@ pub fn simulate(
             Ev::Cancel => g.stop(Some(ErrK::Cancelled))?,
             Ev::Natural(i) => g.natural_end(i)?,
             Ev::StopEnd(i) => {
-                let St::Running(inc) = &g.children[i].st else { unreachable!() };
+                let St::Running(inc) = &g.children[i].st else {
+                    unreachable!()
+                };
                 let (_, outcome) = inc.stop_end.expect("a stop end");
                 g.incarnation_ended(i, outcome)?;
             }
@@ -252,13 +278,21 @@ pub fn simulate(
         _ if !g.failures.is_empty() => Some(ErrK::Failed),
         _ => None,
     };
-    let mut failures = g.failures;
+    let mut failures = if error.is_some() {
+        g.failures
+    } else {
+        Vec::new()
+    };
     failures.sort();
     Ok(Some(SimGroup {
         end,
         error,
         failures,
-        children: g.children.into_iter().map(|c| c.result.expect("ended")).collect(),
+        children: g
+            .children
+            .into_iter()
+            .map(|c| c.result.expect("ended"))
+            .collect(),
         refused: g.refused,
     }))
 }
@@ -297,6 +331,7 @@ impl G<'_> {
             streak: 0,
             last_start: None,
             result: None,
+            last_nested: None,
         });
         let free = self.spec.limit.is_none_or(|n| self.running < n);
         if gated && (!self.queue.is_empty() || !free) {
@@ -314,7 +349,13 @@ impl G<'_> {
     /// Whether an event's order against others at the same instant cannot matter.
     fn harmless(&self, i: usize, outcome: OutK) -> bool {
         let c = &self.children[i];
-        let spawns = matches!(c.spec.body, Body::Future { script: FutScript::Spawn(..), .. });
+        let spawns = matches!(
+            c.spec.body,
+            Body::Future {
+                script: FutScript::Spawn(..),
+                ..
+            }
+        );
         matches!(outcome, OutK::Completed(_))
             && self.spec.policy != PolicyM::FirstSuccess
             && c.spec.restart != RestartM::Permanent
@@ -330,7 +371,13 @@ impl G<'_> {
         let flaky = attempt <= c.spec.flaky;
         let bomb = matches!(
             c.spec.body,
-            Body::Future { panic_on_drop: true, .. } | Body::Actor { panic_on_drop: true, .. }
+            Body::Future {
+                panic_on_drop: true,
+                ..
+            } | Body::Actor {
+                panic_on_drop: true,
+                ..
+            }
         );
         let at = |d: u64| now + ms(d);
         let mut nested = None;
@@ -351,10 +398,9 @@ impl G<'_> {
                     ActScript::Fail(d) => Some((at(d), OutK::Failed)),
                     ActScript::Panic(d) => Some((at(d), OutK::Panicked)),
                     ActScript::Hang | ActScript::Veto | ActScript::PanicInStopping => None,
-                    ActScript::Report { at: r, then, value } => Some((
-                        at(r + then),
-                        value.map_or(OutK::Failed, OutK::Completed),
-                    )),
+                    ActScript::Report { at: r, then, value } => {
+                        Some((at(r + then), value.map_or(OutK::Failed, OutK::Completed)))
+                    }
                 },
                 Body::Group { group, .. } => {
                     // Simulated lazily below (it may be unmodeled).
@@ -371,12 +417,15 @@ impl G<'_> {
             stop_end: None,
             stop_asked: false,
             timed_out: false,
+            spawned: false,
             nested: None,
         });
         if let Some(group) = nested {
             let name = c.name.clone();
             if let Some(sim) = simulate(&group, &name, now, None)? {
-                let St::Running(inc) = &mut self.children[i].st else { unreachable!() };
+                let St::Running(inc) = &mut self.children[i].st else {
+                    unreachable!()
+                };
                 inc.natural = Some((sim.end, nested_outcome(group.kind, &sim)));
                 inc.nested = Some(sim);
             }
@@ -386,12 +435,18 @@ impl G<'_> {
 
     /// The running incarnation of `i` ends on its own at `now`.
     fn natural_end(&mut self, i: usize) -> Sim<()> {
-        let St::Running(inc) = &self.children[i].st else { unreachable!() };
+        let St::Running(inc) = &self.children[i].st else {
+            unreachable!()
+        };
         let (_, mut outcome) = inc.natural.expect("a natural end");
-        let (asked, attempt) = (inc.stop_asked, inc.attempt);
+        let (asked, attempt, spawned) = (inc.stop_asked, inc.attempt, inc.spawned);
         let spec = &self.children[i].spec;
-        if let Body::Future { script: FutScript::Spawn(_, kids), .. } = &spec.body
+        if let Body::Future {
+            script: FutScript::Spawn(_, kids),
+            ..
+        } = &spec.body
             && attempt > spec.flaky
+            && !spawned
         {
             let kids = kids.clone();
             let spawner = self.children[i].name.clone();
@@ -400,8 +455,17 @@ impl G<'_> {
                 if self.phase == Phase::Open {
                     self.admit(name, kid)?;
                 } else {
-                    self.refused.push(name);
+                    self.refused.push((name, self.now));
                 }
+            }
+            if self.by_message {
+                let now = self.now;
+                let St::Running(inc) = &mut self.children[i].st else {
+                    unreachable!()
+                };
+                inc.spawned = true;
+                inc.natural = Some((now, outcome));
+                return Ok(());
             }
         }
         if asked && matches!(outcome, OutK::Completed(_)) {
@@ -417,20 +481,54 @@ impl G<'_> {
         let now = self.now;
         let grace = ms(self.spec.grace);
         let c = &mut self.children[i];
-        let St::Running(inc) = &mut c.st else { unreachable!() };
+        let St::Running(inc) = &mut c.st else {
+            unreachable!()
+        };
         inc.stop_asked = true;
         inc.timed_out |= solo;
         let flaky = inc.attempt <= c.spec.flaky;
+        if let Some((at, natural)) = inc.natural
+            && at == now
+        {
+            // It would end in this very instant. An actor ends so in `started()`, which runs
+            // even when the stop comes first (R2: a child accepted is started, then stopped);
+            // for a future it depends on the poll order.
+            if matches!(c.spec.body, Body::Actor { .. }) && inc.start == now {
+                return self.incarnation_ended(i, natural);
+            }
+            return Err(Unmodeled("a tie"));
+        }
         let (at, outcome) = match &c.spec.body {
-            Body::Future { graceful, panic_on_drop, .. } => {
-                let o = if *panic_on_drop { OutK::Panicked } else { OutK::Cancelled };
+            Body::Future {
+                graceful,
+                panic_on_drop,
+                ..
+            } => {
+                if *panic_on_drop && inc.start == now && graceful.is_none() {
+                    // Stopped in the instant it started: whether its factory (and so its
+                    // panicking destructor) ran depends on the engine's poll order.
+                    return Err(Unmodeled("a destructor that may not exist yet"));
+                }
+                let o = if *panic_on_drop {
+                    OutK::Panicked
+                } else {
+                    OutK::Cancelled
+                };
                 match graceful {
                     None | Some(OnStop::Quick) => (now, o),
                     Some(OnStop::Ignore) => (now + grace, o),
                 }
             }
-            Body::Actor { script, panic_on_drop, .. } => {
-                let bomb = if *panic_on_drop { OutK::Panicked } else { OutK::Cancelled };
+            Body::Actor {
+                script,
+                panic_on_drop,
+                ..
+            } => {
+                let bomb = if *panic_on_drop {
+                    OutK::Panicked
+                } else {
+                    OutK::Cancelled
+                };
                 match *script {
                     _ if flaky => (now, bomb),
                     ActScript::Veto => (now + grace, bomb),
@@ -460,9 +558,14 @@ impl G<'_> {
                 inc.natural = None;
                 (end, outcome)
             }
-            // A future that joins a `TaskGroup`: dropped, its group with it.
-            Body::Group { .. } => {
-                inc.nested = None;
+            // A future that joins a `TaskGroup`: dropped, its group with it. What its group
+            // did before (refused spawns) is what a cancel at the same instant would show.
+            Body::Group { group, .. } => {
+                let Some(mut sim) = simulate(group, &c.name, inc.start, Some(now))? else {
+                    unreachable!("a cancelled group ends")
+                };
+                sim.refused.retain(|r| r.1 < now);
+                inc.nested = Some(sim);
                 (now, OutK::Cancelled)
             }
         };
@@ -497,11 +600,20 @@ impl G<'_> {
     /// An incarnation of `i` ended at `now` with `outcome` (before the timeout's override).
     fn incarnation_ended(&mut self, i: usize, mut outcome: OutK) -> Sim<()> {
         let c = &mut self.children[i];
-        let St::Running(inc) = &c.st else { unreachable!() };
+        let St::Running(inc) = &c.st else {
+            unreachable!()
+        };
         if inc.timed_out && outcome != OutK::Panicked {
             outcome = OutK::TimedOut;
         }
         let nested = inc.nested.clone();
+        if let Some(nested) = &nested {
+            self.refused.extend(nested.refused.iter().cloned());
+        }
+        let nested_sup = matches!(&c.spec.body, Body::Group { group, .. } if group.kind == GroupKind::Supervisor);
+        if nested_sup {
+            c.last_nested = nested.clone();
+        }
         c.st = St::Done;
         c.result = Some(SimChild {
             name: c.name.clone(),
@@ -578,7 +690,11 @@ impl G<'_> {
                 let exponent = c.streak.saturating_sub(1).min(1024) as i32;
                 let grown = ms(b.base).as_secs_f64() * b.factor.powi(exponent);
                 let max = ms(b.max);
-                let capped = if grown.is_finite() { grown.min(max.as_secs_f64()) } else { max.as_secs_f64() };
+                let capped = if grown.is_finite() {
+                    grown.min(max.as_secs_f64())
+                } else {
+                    max.as_secs_f64()
+                };
                 Duration::try_from_secs_f64(capped).unwrap_or(max)
             }
         };
@@ -600,7 +716,8 @@ impl G<'_> {
             St::Queued => None,
             _ => Some(now),
         };
-        let nested = c.result.take().and_then(|r| r.nested);
+        c.result = None;
+        let nested = c.last_nested.clone();
         c.result = Some(SimChild {
             name: c.name.clone(),
             outcome,
@@ -648,7 +765,9 @@ impl G<'_> {
         }
         if freed {
             while self.spec.limit.is_some_and(|n| self.running < n) {
-                let Some(next) = self.queue.pop_front() else { break };
+                let Some(next) = self.queue.pop_front() else {
+                    break;
+                };
                 if matches!(self.children[next].st, St::Queued) {
                     self.running += 1;
                     self.children[next].holds_slot = true;

@@ -101,7 +101,11 @@ pub enum ActScript {
     /// Runs until stopped and panics in `stopping()`.
     PanicInStopping,
     /// Reports at `at` (a value, or a failure if `None`), then stops itself `then` later.
-    Report { at: Ms, then: Ms, value: Option<u32> },
+    Report {
+        at: Ms,
+        then: Ms,
+        value: Option<u32>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -290,11 +294,13 @@ fn make_child(body: Body, opts: (RestartM, Option<u32>, Option<Ms>, bool, u32, M
 /// that vetoes its stop or panics in `stopping()` only hangs (a self-stop would run the same
 /// `stopping()`).
 fn normalise(child: &mut ChildM) {
-    if let Body::Actor {
-        script: ActScript::Veto | ActScript::PanicInStopping,
-        ..
-    } = child.body
-    {
+    if matches!(
+        child.body,
+        Body::Actor {
+            script: ActScript::Veto | ActScript::PanicInStopping,
+            ..
+        } | Body::Group { .. }
+    ) {
         child.flaky = 0;
     }
     // A restartable child has a bounded number of incarnations: a permanent child whose
@@ -325,13 +331,16 @@ fn leaf(spawner: bool) -> BoxedStrategy<ChildM> {
             panic_on_drop,
             plain: plain && graceful.is_none(),
         });
-    let actor = (act_script(), prop::bool::weighted(0.1), prop::bool::weighted(0.2)).prop_map(
-        |(script, panic_on_drop, plain)| Body::Actor {
+    let actor = (
+        act_script(),
+        prop::bool::weighted(0.1),
+        prop::bool::weighted(0.2),
+    )
+        .prop_map(|(script, panic_on_drop, plain)| Body::Actor {
             script,
             panic_on_drop,
             plain,
-        },
-    );
+        });
     let body = prop_oneof![3 => future, 2 => actor];
     (body, options())
         .prop_map(|(body, opts)| make_child(body, opts))
@@ -405,7 +414,13 @@ pub fn group(kind: GroupKind, depth: u32) -> BoxedStrategy<GroupM> {
         prop::collection::vec(child, 0..=max_children),
     )
         .prop_map(
-            move |((policy, strategy, max_restarts, window, backoff), limit, deadline, grace, children)| {
+            move |(
+                (policy, strategy, max_restarts, window, backoff),
+                limit,
+                deadline,
+                grace,
+                children,
+            )| {
                 GroupM {
                     kind,
                     policy,
