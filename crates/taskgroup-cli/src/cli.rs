@@ -17,14 +17,15 @@
 //! ```
 
 use std::ffi::OsString;
-use std::num::NonZeroUsize;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::duration::parse_duration;
-use crate::jobfile::GroupPolicy;
+use crate::jobfile::{Backend, GroupPolicy};
+use crate::slurm::{SlurmResources, check_mem, check_partition};
 
 /// The default grace period between SIGTERM and SIGKILL (`--grace`).
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
@@ -40,6 +41,9 @@ pub enum Command {
     Check(CheckArgs),
     /// `taskgroup exec`: run one shell command per line of stdin, as one group.
     Exec(ExecArgs),
+    /// `taskgroup slurm-step NONCE -- COMMAND…` (hidden): the wrapper inside a Slurm step
+    /// ([`crate::slurm::wrapper`]).
+    SlurmStep(SlurmStepArgs),
 }
 
 /// Parses the runner's arguments (`args[0]` is the program name).
@@ -58,14 +62,27 @@ where
         None => Command::Demo,
         Some(Subcommands::Run(run)) => Command::Run(run),
         Some(Subcommands::Check(check)) => Command::Check(check),
-        Some(Subcommands::Exec(exec)) => Command::Exec(ExecArgs {
-            jobs: exec.jobs.unwrap_or_else(default_jobs),
-            halt: exec.halt,
-            timeout: exec.timeout,
-            retries: exec.retries,
-            grace: exec.grace,
-            output: exec.output,
-        }),
+        Some(Subcommands::Exec(exec)) => {
+            let slurm = exec.slurm.resources();
+            if exec.backend != Backend::Slurm && !slurm.is_empty() {
+                let mut command = <Cli as clap::CommandFactory>::command();
+                return Err(command.error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "--cpus-per-task, --mem, --partition and --time-limit need --backend slurm",
+                ));
+            }
+            Command::Exec(ExecArgs {
+                jobs: exec.jobs.unwrap_or_else(default_jobs),
+                halt: exec.halt,
+                timeout: exec.timeout,
+                retries: exec.retries,
+                grace: exec.grace,
+                backend: exec.backend,
+                slurm,
+                output: exec.output,
+            })
+        }
+        Some(Subcommands::SlurmStep(step)) => Command::SlurmStep(step),
     })
 }
 
@@ -92,6 +109,9 @@ enum Subcommands {
     Check(CheckArgs),
     /// Run one shell command per line of standard input, as one group.
     Exec(RawExecArgs),
+    /// The wrapper inside a Slurm step (the Slurm backend runs it; not for people).
+    #[command(hide = true)]
+    SlurmStep(SlurmStepArgs),
 }
 
 /// `taskgroup run FILE`.
@@ -103,9 +123,23 @@ pub struct RunArgs {
     /// SIGTERM → SIGKILL grace period for groups whose file sets no `grace`.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub grace: Duration,
+    /// Where jobs run, for groups whose file sets no `backend` [default: local].
+    #[arg(long, value_enum, value_name = "BACKEND")]
+    pub backend: Option<Backend>,
     /// Report and output options.
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// `taskgroup slurm-step NONCE -- COMMAND…`: what runs inside a Slurm step.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct SlurmStepArgs {
+    /// The run's marker nonce, for the status lines.
+    #[arg(value_name = "NONCE")]
+    pub nonce: String,
+    /// The job's command: the program and its arguments.
+    #[arg(last = true, required = true, value_name = "COMMAND", value_parser = clap::value_parser!(OsString))]
+    pub command: Vec<OsString>,
 }
 
 /// `taskgroup check FILE`.
@@ -129,6 +163,11 @@ pub struct ExecArgs {
     pub retries: u32,
     /// SIGTERM → SIGKILL grace period (`--grace`, default 5 s).
     pub grace: Duration,
+    /// Where the jobs run (`--backend`, default local).
+    pub backend: Backend,
+    /// What each job asks Slurm for (`--cpus-per-task`, `--mem`, `--partition`,
+    /// `--time-limit`); only with the Slurm backend.
+    pub slurm: SlurmResources,
     /// Report and output options.
     pub output: OutputArgs,
 }
@@ -152,8 +191,41 @@ struct RawExecArgs {
     /// Time between SIGTERM and SIGKILL when a job is stopped.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     grace: Duration,
+    /// Where the jobs run: local processes, or Slurm job steps.
+    #[arg(long, value_enum, default_value_t = Backend::Local, value_name = "BACKEND")]
+    backend: Backend,
+    #[command(flatten)]
+    slurm: SlurmArgs,
     #[command(flatten)]
     output: OutputArgs,
+}
+
+/// `exec`'s Slurm resources, per job (with `--backend slurm`).
+#[derive(Debug, Args)]
+struct SlurmArgs {
+    /// Slurm: CPUs per job (srun --cpus-per-task).
+    #[arg(long, value_name = "N", value_parser = parse_cpus)]
+    cpus_per_task: Option<NonZeroU32>,
+    /// Slurm: memory per job, e.g. 500M or 4G (srun --mem).
+    #[arg(long, value_name = "SIZE", value_parser = parse_mem)]
+    mem: Option<String>,
+    /// Slurm: the partition, for jobs that are their own allocation (srun --partition).
+    #[arg(long, value_name = "NAME", value_parser = parse_partition)]
+    partition: Option<String>,
+    /// Slurm: Slurm's time limit per job, e.g. 30m (srun --time; whole minutes, rounded up).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    time_limit: Option<Duration>,
+}
+
+impl SlurmArgs {
+    fn resources(&self) -> SlurmResources {
+        SlurmResources {
+            cpus_per_task: self.cpus_per_task,
+            mem: self.mem.clone(),
+            partition: self.partition.clone(),
+            time_limit: self.time_limit,
+        }
+    }
 }
 
 /// The options `run` and `exec` share.
@@ -191,6 +263,22 @@ impl Halt {
             Halt::FirstSuccess => GroupPolicy::FirstSuccess,
         }
     }
+}
+
+/// `--cpus-per-task N`: a positive count.
+fn parse_cpus(text: &str) -> Result<NonZeroU32, String> {
+    let count: u32 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of CPUs"))?;
+    NonZeroU32::new(count).ok_or_else(|| "must be at least 1".to_owned())
+}
+
+fn parse_mem(text: &str) -> Result<String, String> {
+    check_mem(text).map(|()| text.to_owned())
+}
+
+fn parse_partition(text: &str) -> Result<String, String> {
+    check_partition(text).map(|()| text.to_owned())
 }
 
 /// `-j N`: a positive count.
@@ -332,6 +420,52 @@ mod tests {
         assert!(message.contains("must be at least 1"), "{message}");
         let message = usage_error(&["exec", "--timeout", "5"]).to_string();
         assert!(message.contains("has no unit"), "{message}");
+    }
+
+    #[test]
+    fn backends_and_slurm_resources() {
+        let slurm = exec(&[
+            "--backend",
+            "slurm",
+            "--cpus-per-task",
+            "2",
+            "--mem",
+            "1G",
+            "--partition",
+            "debug",
+            "--time-limit",
+            "90s",
+        ]);
+        assert_eq!(slurm.backend, Backend::Slurm);
+        assert_eq!(
+            slurm.slurm.srun_options(),
+            [
+                "--cpus-per-task=2",
+                "--mem=1G",
+                "--partition=debug",
+                "--time=0-00:01:30"
+            ]
+        );
+        assert_eq!(exec(&[]).backend, Backend::Local);
+        for args in [
+            &["exec", "--mem", "1G"][..],
+            &["exec", "--backend", "local", "--cpus-per-task", "2"],
+            &["exec", "--backend", "slurm", "--mem", "lots"],
+            &["exec", "--backend", "slurm", "--cpus-per-task", "0"],
+            &["exec", "--backend", "cloud"],
+        ] {
+            assert_eq!(usage_error(args).exit_code(), 2, "{args:?}");
+        }
+        let Command::Run(run) = parse(&["run", "x.toml", "--backend", "slurm"]) else {
+            panic!("not run");
+        };
+        assert_eq!(run.backend, Some(Backend::Slurm));
+        let Command::SlurmStep(step) = parse(&["slurm-step", "abc", "--", "sh", "-c", "true"])
+        else {
+            panic!("not the wrapper");
+        };
+        assert_eq!(step.nonce, "abc");
+        assert_eq!(step.command, ["sh", "-c", "true"]);
     }
 
     #[test]

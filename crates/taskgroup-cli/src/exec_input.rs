@@ -17,8 +17,7 @@ use actix_taskgroup::GroupHandle;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
 use crate::cli::ExecArgs;
-use crate::job::JobRunner;
-use crate::jobfile::{Backend, CommandDef, GroupDef, JobDef, RestartStrategy, RestartType};
+use crate::jobfile::{CommandDef, GroupDef, JobDef, RestartStrategy, RestartType};
 use crate::supervise::{JobValue, RunContext, job_child};
 
 /// The root group's name in `exec`'s report.
@@ -36,7 +35,8 @@ pub fn root_def(args: &ExecArgs) -> GroupDef {
         intensity: None,
         backoff: None,
         ready_timeout: None,
-        backend: Backend::Local,
+        backend: args.backend,
+        slurm: args.slurm.clone(),
         best_effort: false,
         children: Vec::new(),
         line: 1,
@@ -61,6 +61,8 @@ pub fn line_job(number: usize, line: &str, args: &ExecArgs) -> JobDef {
         best_effort: false,
         service: false,
         ready: None,
+        backend: args.backend,
+        slurm: args.slurm.clone(),
         line: number,
     }
 }
@@ -97,15 +99,7 @@ pub async fn read_jobs<R: AsyncRead + Unpin>(
         let job = line_job(number, line, &args);
         let index = context.table.register(line.to_owned());
         jobs.borrow_mut().push(job.clone());
-        let runner = JobRunner {
-            def: job,
-            index,
-            log_number: number,
-            path: number.to_string(),
-            table: context.table.clone(),
-            console: Rc::clone(&context.console),
-            output_dir: context.output_dir.clone(),
-        };
+        let runner = context.job_runner(job, index, number, number.to_string());
         if handle.spawn_child(job_child(Rc::new(runner))).is_err() {
             // The group is stopping: this job is reported as never started, and no more
             // lines are read.

@@ -14,6 +14,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use crate::process::{ExitInfo, OutputTail};
+use crate::slurm::SlurmIds;
 
 /// What the runner knows about one job's last attempt.
 #[derive(Debug, Clone, Default)]
@@ -22,8 +23,10 @@ pub struct JobFacts {
     pub command: String,
     /// The attempt the facts are about (1, 2, …); 0 while none has started.
     pub attempt: u32,
-    /// The last attempt's pid, once its process started.
+    /// The last attempt's pid, once its process started (on Slurm: its `srun`'s).
     pub pid: Option<u32>,
+    /// The last attempt's Slurm job and step ids; `None` for a job on the local backend.
+    pub slurm: Option<SlurmIds>,
     /// How the last attempt's process ended; `None` while it runs, or when it never started.
     pub exit: Option<ExitInfo>,
     /// Why the last attempt's process could not be started (not found, not executable, …).
@@ -94,6 +97,7 @@ impl JobTable {
         self.update(index, |facts| {
             facts.attempt = attempt;
             facts.pid = None;
+            facts.slurm = None;
             facts.exit = None;
             facts.start_error = None;
             facts.tail = Some(tail);

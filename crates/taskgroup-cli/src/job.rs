@@ -10,6 +10,9 @@
 //!   future and [`RunningJob`](crate::process::RunningJob)'s `Drop` sends SIGKILL;
 //! - a line matching the job's `ready` text → [`ChildControl::ready`].
 //!
+//! A job on the Slurm backend runs the same way as a step ([`crate::slurm`]): the stop
+//! request is `scancel --signal=TERM`, the drop `scancel`.
+//!
 //! A job that ends after it was asked to stop returns `Ok(())` whatever its exit (the group
 //! stopped it: its outcome is `cancelled`, or `timed_out` when its own timeout asked), so that
 //! the SIGTERM the runner sent is not counted as a failure of its own.
@@ -22,11 +25,12 @@ use actix_taskgroup::ChildControl;
 
 use crate::console::Console;
 use crate::facts::JobTable;
-use crate::jobfile::JobDef;
+use crate::jobfile::{Backend, JobDef};
 use crate::naming::log_file_path;
 use crate::process::{
-    DEFAULT_TAIL_BYTES, ExitInfo, OutputOptions, OutputTail, run_until_stopped, spawn,
+    DEFAULT_TAIL_BYTES, ExitInfo, OutputOptions, OutputTail, ProcessSpec, run_until_stopped, spawn,
 };
+use crate::slurm::{RunningStep, SlurmIds, StepContext, StepEnd};
 
 /// Why an attempt of a job failed: the error the library keeps as the job's cause. The report
 /// downcasts it to show the exit code or signal.
@@ -41,6 +45,9 @@ pub enum JobFailed {
     /// The runner lost track of the process (an OS error while waiting for it).
     #[error("cannot wait for the process: {0}")]
     Wait(String),
+    /// A Slurm step ended without the job's status: never read as a success.
+    #[error("{0}")]
+    Lost(String),
 }
 
 /// Everything one job's attempts need, shared by the factory the library calls once per
@@ -62,6 +69,11 @@ pub struct JobRunner {
     pub console: Rc<Console>,
     /// `--output-dir`: one log file per attempt.
     pub output_dir: Option<PathBuf>,
+    /// The run's Slurm backend, when it has one; used when the job's backend is Slurm.
+    pub slurm: Option<Rc<StepContext>>,
+    /// The job's name in Slurm (`srun --job-name`): its path with the root's name,
+    /// `ci/tests/unit`.
+    pub step_name: String,
 }
 
 impl JobRunner {
@@ -99,7 +111,26 @@ impl JobRunner {
             exit: None,
             start_error: None,
         };
-        let mut process = match spawn(&self.def.process_spec(attempt), options) {
+        let spec = self.def.process_spec(attempt);
+        match &self.slurm {
+            Some(slurm) if self.def.backend == Backend::Slurm => {
+                let slurm = Rc::clone(slurm);
+                self.run_step(&slurm, &spec, options, &control, &mut end)
+                    .await
+            }
+            _ => self.run_local(&spec, options, &control, &mut end).await,
+        }
+    }
+
+    /// The attempt as a local process.
+    async fn run_local(
+        &self,
+        spec: &ProcessSpec,
+        options: OutputOptions,
+        control: &ChildControl,
+        end: &mut AttemptEnd,
+    ) -> Result<(), JobFailed> {
+        let mut process = match spawn(spec, options) {
             Ok(process) => process,
             Err(error) => {
                 let message = error.to_string();
@@ -116,6 +147,63 @@ impl JobRunner {
             Ok(())
         } else {
             Err(JobFailed::Exit(exit))
+        }
+    }
+
+    /// The attempt as a Slurm step ([`crate::slurm`]): the same translation, with the
+    /// job's status as the step's wrapper reported it.
+    async fn run_step(
+        &self,
+        context: &Rc<StepContext>,
+        spec: &ProcessSpec,
+        options: OutputOptions,
+        control: &ChildControl,
+        end: &mut AttemptEnd,
+    ) -> Result<(), JobFailed> {
+        let (table, index) = (self.table.clone(), self.index);
+        table.update(index, |facts| facts.slurm = Some(SlurmIds::default()));
+        let on_ids = move |ids| table.update(index, |facts| facts.slurm = Some(ids));
+        let started = RunningStep::start(
+            context,
+            spec,
+            &self.step_name,
+            &self.def.slurm,
+            options,
+            on_ids,
+        );
+        let mut step = match started {
+            Ok(step) => step,
+            Err(error) => {
+                let message = error.to_string();
+                end.start_error = Some(message.clone());
+                return Err(JobFailed::Start(message));
+            }
+        };
+        let pid = step.pid();
+        self.table.update(self.index, |facts| facts.pid = pid);
+        let ended = step.run(control.stop_requested()).await;
+        let ended = ended.map_err(|error| JobFailed::Wait(error.to_string()))?;
+        let stopped = control.is_stop_requested();
+        let failure = match ended {
+            StepEnd::Exited(exit) => {
+                end.exit = Some(exit);
+                (!exit.success()).then_some(JobFailed::Exit(exit))
+            }
+            StepEnd::NotStarted(message) => {
+                end.start_error = Some(message.clone());
+                Some(JobFailed::Start(message))
+            }
+            StepEnd::Lost(message) => {
+                end.exit = Some(ExitInfo {
+                    code: None,
+                    signal: None,
+                });
+                Some(JobFailed::Lost(message))
+            }
+        };
+        match failure {
+            Some(failure) if !stopped => Err(failure),
+            _ => Ok(()),
         }
     }
 }
@@ -144,12 +232,14 @@ impl Drop for AttemptEnd {
             .table
             .get(runner.index)
             .is_some_and(|facts| facts.pid.is_some());
+        let start_error = self.start_error.take();
+        // Started and not ended by itself: the library dropped the attempt, and the process
+        // (or the step) was killed.
         let exit = match self.exit {
             Some(exit) => Some(exit),
-            None if started => Some(KILLED),
+            None if started && start_error.is_none() => Some(KILLED),
             None => None,
         };
-        let start_error = self.start_error.take();
         let ended = match (&exit, &start_error) {
             (Some(exit), _) => exit.to_string(),
             (None, Some(error)) => error.clone(),

@@ -17,6 +17,7 @@
 //! - [`console`], [`tty`], [`plain`]: the live view and job output while a run goes on.
 //! - [`report`]: the final report, as text and JSON.
 //! - [`interrupt`]: SIGINT and SIGTERM to the runner.
+//! - [`slurm`]: the Slurm backend: jobs as Slurm job steps, and the wrapper inside them.
 //! - [`runner`]: a run from start to exit status.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -35,5 +36,6 @@ pub mod process;
 pub mod reaper;
 pub mod report;
 pub mod runner;
+pub mod slurm;
 pub mod supervise;
 pub mod tty;

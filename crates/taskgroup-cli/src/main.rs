@@ -1,7 +1,8 @@
 //! `taskgroup`: run batches of processes as a supervision tree (issue 16, DESIGN §7).
 //!
 //! This file only dispatches: parse the command line, read the job file, hand the tree to the
-//! runner, exit with its status.
+//! runner, exit with its status. The same binary is the wrapper inside Slurm steps
+//! (`taskgroup slurm-step`, hidden).
 
 use std::io::Write;
 use std::path::Path;
@@ -9,6 +10,7 @@ use std::path::Path;
 use taskgroup_cli::cli::{self, Command, DEFAULT_GRACE, OutputArgs};
 use taskgroup_cli::jobfile::{self, Backend, ChildDef, GroupDef, JobFileError};
 use taskgroup_cli::runner::{self, EXIT_BAD_INPUT, EXIT_SUCCESS};
+use taskgroup_cli::slurm::{SlurmBackend, wrapper};
 
 /// The demo batch, embedded so that `taskgroup` with no arguments works from any directory.
 const DEMO: &str = include_str!("../demo.toml");
@@ -19,6 +21,8 @@ fn main() {
         Err(usage) => usage.exit(),
     };
     let code = match command {
+        // First and alone: it runs inside a Slurm step, for every job (issue 21).
+        Command::SlurmStep(step) => wrapper::run(&step.nonce, &step.command),
         Command::Check(check) => match jobfile::load(&check.file) {
             Ok(root) => {
                 println!("ok: {}", counts(&root));
@@ -26,18 +30,26 @@ fn main() {
             }
             Err(error) => bad_file(&error),
         },
-        Command::Run(run) => match jobfile::load(&run.file) {
-            Ok(root) => run_tree(root, run.grace, &run.output),
-            Err(error) => bad_file(&error),
-        },
+        Command::Run(run) => {
+            match jobfile::load_with_backend(&run.file, run.backend.unwrap_or_default()) {
+                Ok(root) => run_tree(root, run.grace, &run.output),
+                Err(error) => bad_file(&error),
+            }
+        }
         Command::Demo => match jobfile::parse(DEMO, Path::new("demo.toml")) {
             Ok(root) => run_tree(root, DEFAULT_GRACE, &OutputArgs::default()),
             Err(error) => bad_file(&error),
         },
-        Command::Exec(exec) => match runner::prepare(&exec.output) {
-            Ok(()) => runner::run_exec(&exec),
-            Err(message) => bad_input(&message),
-        },
+        Command::Exec(exec) => {
+            let slurm = match exec.backend {
+                Backend::Slurm => SlurmBackend::check().map(Some),
+                Backend::Local => Ok(None),
+            };
+            match slurm.and_then(|slurm| runner::prepare(&exec.output).map(|()| slurm)) {
+                Ok(slurm) => runner::run_exec(&exec, slurm),
+                Err(message) => bad_input(&message),
+            }
+        }
     };
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
@@ -47,14 +59,14 @@ fn main() {
 }
 
 fn run_tree(root: GroupDef, grace: std::time::Duration, output: &OutputArgs) -> u8 {
-    if uses_slurm(&root) {
-        return bad_input(
-            "backend = \"slurm\" is reserved: the job file format accepts it, the runner does not \
-             run it yet",
-        );
-    }
-    match runner::prepare(output) {
-        Ok(()) => runner::run_tree(root, grace, output),
+    // Checked before anything runs: a batch that cannot reach Slurm runs nothing.
+    let slurm = if uses_slurm(&root) {
+        SlurmBackend::check().map(Some)
+    } else {
+        Ok(None)
+    };
+    match slurm.and_then(|slurm| runner::prepare(output).map(|()| slurm)) {
+        Ok(slurm) => runner::run_tree(root, grace, output, slurm),
         Err(message) => bad_input(&message),
     }
 }

@@ -25,6 +25,7 @@ use crate::interrupt::{self, Interrupted};
 use crate::jobfile::{ChildDef, GroupDef};
 use crate::reaper;
 use crate::report::{self, json, text};
+use crate::slurm::{SlurmBackend, StepContext};
 use crate::supervise::{self, JobValue, RunContext};
 
 /// The run succeeded.
@@ -69,9 +70,15 @@ pub fn prepare(output: &OutputArgs) -> Result<(), String> {
 
 /// Runs the tree of a job file (or the demo); `grace` is the root's grace unless the file
 /// sets one.
-pub fn run_tree(root: GroupDef, grace: Duration, output: &OutputArgs) -> u8 {
+/// `slurm` is the Slurm backend's setup, when a job of the tree runs on Slurm.
+pub fn run_tree(
+    root: GroupDef,
+    grace: Duration,
+    output: &OutputArgs,
+    slurm: Option<StepContext>,
+) -> u8 {
     let root_name = root.name.clone();
-    session(output, &root_name, move |context| async move {
+    session(output, &root_name, slurm, move |context| async move {
         supervise::register_jobs(&root, &context.table);
         let supervisor = supervise::group_builder(&root, "", 0, grace, &context).build();
         let handle = supervisor.handle();
@@ -91,51 +98,57 @@ pub fn run_tree(root: GroupDef, grace: Duration, output: &OutputArgs) -> u8 {
     })
 }
 
-/// Runs `exec`: one job per line of stdin, started as the lines arrive.
-pub fn run_exec(args: &ExecArgs) -> u8 {
+/// Runs `exec`: one job per line of stdin, started as the lines arrive; `slurm` is the Slurm
+/// backend's setup with `--backend slurm`.
+pub fn run_exec(args: &ExecArgs, slurm: Option<StepContext>) -> u8 {
     let output = args.output.clone();
     let args = args.clone();
-    session(&output, exec_input::ROOT_NAME, move |context| async move {
-        let mut builder = GroupSupervisor::<JobValue>::builder()
-            .name(exec_input::ROOT_NAME)
-            .policy(supervise::policy(args.halt.policy()))
-            .limit(args.jobs.get())
-            .grace(args.grace)
-            // Lines may keep coming: the group ends once stdin is closed and the jobs are done.
-            .end(actix_taskgroup::EndCondition::Never);
-        if args.retries > 0 {
-            // Retries are per job (`attempts`); the group's restart limit must not cut a
-            // batch of many retrying jobs short.
-            builder = builder.intensity(u32::MAX, Duration::from_secs(1));
-        }
-        let supervisor = builder.build();
-        let handle = supervisor.handle();
-        let cancel = handle.clone();
-        let interrupted = interrupt::listen(move || cancel.cancel());
-        let address = supervisor.start();
-        let jobs = Rc::new(RefCell::new(Vec::new()));
-        let reader = actix_rt::spawn(exec_input::read_jobs(
-            tokio::io::stdin(),
-            handle.clone(),
-            Rc::clone(&context),
-            args.clone(),
-            Rc::clone(&jobs),
-        ));
-        let view = live_view(&context, handle);
-        let report = address.send(Join::<JobValue>::new()).await;
-        // stdin may still be open (a stream of jobs): the run is over all the same.
-        reader.abort();
-        if let Some(view) = view {
-            view.abort();
-        }
-        let mut root = exec_input::root_def(&args);
-        root.children = jobs.take().into_iter().map(ChildDef::Job).collect();
-        Finished {
-            root,
-            report: report.map_err(|error| error.to_string()),
-            interrupted,
-        }
-    })
+    session(
+        &output,
+        exec_input::ROOT_NAME,
+        slurm,
+        move |context| async move {
+            let mut builder = GroupSupervisor::<JobValue>::builder()
+                .name(exec_input::ROOT_NAME)
+                .policy(supervise::policy(args.halt.policy()))
+                .limit(args.jobs.get())
+                .grace(args.grace)
+                // Lines may keep coming: the group ends once stdin is closed and the jobs are done.
+                .end(actix_taskgroup::EndCondition::Never);
+            if args.retries > 0 {
+                // Retries are per job (`attempts`); the group's restart limit must not cut a
+                // batch of many retrying jobs short.
+                builder = builder.intensity(u32::MAX, Duration::from_secs(1));
+            }
+            let supervisor = builder.build();
+            let handle = supervisor.handle();
+            let cancel = handle.clone();
+            let interrupted = interrupt::listen(move || cancel.cancel());
+            let address = supervisor.start();
+            let jobs = Rc::new(RefCell::new(Vec::new()));
+            let reader = actix_rt::spawn(exec_input::read_jobs(
+                tokio::io::stdin(),
+                handle.clone(),
+                Rc::clone(&context),
+                args.clone(),
+                Rc::clone(&jobs),
+            ));
+            let view = live_view(&context, handle);
+            let report = address.send(Join::<JobValue>::new()).await;
+            // stdin may still be open (a stream of jobs): the run is over all the same.
+            reader.abort();
+            if let Some(view) = view {
+                view.abort();
+            }
+            let mut root = exec_input::root_def(&args);
+            root.children = jobs.take().into_iter().map(ChildDef::Job).collect();
+            Finished {
+                root,
+                report: report.map_err(|error| error.to_string()),
+                interrupted,
+            }
+        },
+    )
 }
 
 /// What a run ended with.
@@ -145,9 +158,9 @@ struct Finished {
     interrupted: io::Result<Interrupted>,
 }
 
-/// Sets up the console, runs `body` on a new actix `System`, then reports and returns the
-/// exit status.
-fn session<F, Fut>(output: &OutputArgs, root_name: &str, body: F) -> u8
+/// Sets up the console, runs `body` on a new actix `System`, waits for the Slurm backend's
+/// stops (when there is one), then reports and returns the exit status.
+fn session<F, Fut>(output: &OutputArgs, root_name: &str, slurm: Option<StepContext>, body: F) -> u8
 where
     F: FnOnce(Rc<RunContext>) -> Fut,
     Fut: Future<Output = Finished>,
@@ -165,13 +178,26 @@ where
     }
     let system = actix_rt::System::new();
     let output = output.clone();
+    let root_name = root_name.to_owned();
     system.block_on(async move {
+        let slurm = slurm.map(SlurmBackend::start);
         let context = Rc::new(RunContext {
             table: JobTable::new(),
             console: Rc::new(Console::new(mode)),
             output_dir: output.output_dir.clone(),
+            slurm: slurm.as_ref().map(|slurm| Rc::clone(slurm.context())),
+            root_name,
         });
         let finished = body(Rc::clone(&context)).await;
+        if let Some(slurm) = slurm {
+            // Before the sweep: it would SIGKILL the srun processes still ending, and an
+            // srun killed while its job is queued leaves the job behind.
+            let interrupted = finished
+                .interrupted
+                .as_ref()
+                .is_ok_and(|interrupted| interrupted.signal().is_some());
+            slurm.settle(interrupted).await;
+        }
         context.console.finish();
         report(finished, &context, &output)
     })

@@ -25,6 +25,7 @@ use crate::job::JobRunner;
 use crate::jobfile::{
     BackoffDef, ChildDef, GroupDef, GroupPolicy, JobDef, RestartStrategy, RestartType,
 };
+use crate::slurm::StepContext;
 
 /// A value a job's future returns: nothing; what the report shows of a job is in the
 /// library's report and the [`JobTable`].
@@ -43,6 +44,34 @@ pub struct RunContext {
     pub console: Rc<Console>,
     /// `--output-dir`.
     pub output_dir: Option<PathBuf>,
+    /// The Slurm backend's shared state, when a job of the run may use it.
+    pub slurm: Option<Rc<StepContext>>,
+    /// The root group's name: the first part of every job's name in Slurm.
+    pub root_name: String,
+}
+
+impl RunContext {
+    /// The runner of job `def`, number `index` in the run, at `path` in the tree (without the
+    /// root's name); `log_number` numbers its log files.
+    pub fn job_runner(
+        &self,
+        def: JobDef,
+        index: usize,
+        log_number: usize,
+        path: String,
+    ) -> JobRunner {
+        JobRunner {
+            def,
+            index,
+            log_number,
+            step_name: join_path(&self.root_name, &path),
+            path,
+            table: self.table.clone(),
+            console: Rc::clone(&self.console),
+            output_dir: self.output_dir.clone(),
+            slurm: self.slurm.clone(),
+        }
+    }
 }
 
 /// Registers every job of `root` in `table`, depth first in file order: the numbering
@@ -116,15 +145,7 @@ pub fn group_builder(
         let child_path = join_path(path, child.name());
         match child {
             ChildDef::Job(job) => {
-                let runner = JobRunner {
-                    def: job.clone(),
-                    index: next_job,
-                    log_number: next_job,
-                    path: child_path,
-                    table: context.table.clone(),
-                    console: Rc::clone(&context.console),
-                    output_dir: context.output_dir.clone(),
-                };
+                let runner = context.job_runner(job.clone(), next_job, next_job, child_path);
                 builder = builder.child(job_child(Rc::new(runner)));
                 next_job += 1;
             }

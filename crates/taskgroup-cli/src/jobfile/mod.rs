@@ -38,6 +38,7 @@
 mod error;
 mod outline;
 mod raw;
+mod slurm_keys;
 mod tree;
 mod validate;
 
@@ -57,8 +58,18 @@ pub use validate::DEFAULT_ROOT_NAME;
 /// [`JobFileError`] when the file cannot be read (missing, a directory, not UTF-8) or is not
 /// a valid job file.
 pub fn load(path: &Path) -> Result<GroupDef, JobFileError> {
+    load_with_backend(path, Backend::Local)
+}
+
+/// [`load`], with `backend` as the root group's backend when the file sets none (`run
+/// --backend`).
+///
+/// # Errors
+///
+/// As for [`load`].
+pub fn load_with_backend(path: &Path, backend: Backend) -> Result<GroupDef, JobFileError> {
     let source = std::fs::read_to_string(path).map_err(|cause| JobFileError::read(path, cause))?;
-    parse(&source, path)
+    parse_with_backend(&source, path, backend)
 }
 
 /// Validates `source`, the text of a job file; `path` is only used in messages.
@@ -69,6 +80,19 @@ pub fn load(path: &Path) -> Result<GroupDef, JobFileError> {
 /// enum values and durations (the first of these, as the TOML reader stops there), or else
 /// every failed check of names, ranges and settings.
 pub fn parse(source: &str, path: &Path) -> Result<GroupDef, JobFileError> {
+    parse_with_backend(source, path, Backend::Local)
+}
+
+/// [`parse`], with `backend` as the root group's backend when the file sets none.
+///
+/// # Errors
+///
+/// As for [`parse`].
+pub fn parse_with_backend(
+    source: &str,
+    path: &Path,
+    backend: Backend,
+) -> Result<GroupDef, JobFileError> {
     let raw: raw::RawGroup = toml::from_str(source).map_err(|error| {
         let problem = match error.span() {
             Some(span) => Problem::at(source, span, error.message()),
@@ -76,5 +100,6 @@ pub fn parse(source: &str, path: &Path) -> Result<GroupDef, JobFileError> {
         };
         JobFileError::invalid(path, vec![problem])
     })?;
-    validate::validate(source, raw).map_err(|problems| JobFileError::invalid(path, problems))
+    validate::validate(source, raw, backend)
+        .map_err(|problems| JobFileError::invalid(path, problems))
 }

@@ -32,6 +32,10 @@ pub(super) struct RawGroup {
     pub ready_timeout: Option<Spanned<RawDuration>>,
     pub backend: Option<Backend>,
     pub best_effort: Option<Spanned<bool>>,
+    pub cpus_per_task: Option<Spanned<i64>>,
+    pub mem: Option<Spanned<String>>,
+    pub partition: Option<Spanned<String>>,
+    pub time_limit: Option<Spanned<RawDuration>>,
     #[serde(default)]
     pub job: Vec<Spanned<RawJob>>,
     #[serde(default)]
@@ -53,6 +57,10 @@ pub(super) struct RawJob {
     pub best_effort: Option<Spanned<bool>>,
     pub service: Option<Spanned<bool>>,
     pub ready: Option<Spanned<RawReady>>,
+    pub cpus_per_task: Option<Spanned<i64>>,
+    pub mem: Option<Spanned<String>>,
+    pub partition: Option<Spanned<String>>,
+    pub time_limit: Option<Spanned<RawDuration>>,
 }
 
 /// `intensity = { max_restarts = N, window = "10s" }`: both keys required.

@@ -15,6 +15,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::process::{ProcessSpec, Stream};
+use crate::slurm::SlurmResources;
 
 /// A group: the root table of the file, or one `[[group]]` table.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,8 +43,12 @@ pub struct GroupDef {
     /// readiness wait is bounded.
     pub ready_timeout: Option<Duration>,
     /// Where the group's jobs run (`backend`), already inherited: a group that sets none has
-    /// its parent's; the root's default is [`Backend::Local`].
+    /// its parent's; the root's default is [`Backend::Local`] (or `run --backend`).
     pub backend: Backend,
+    /// What the group's jobs ask Slurm for (`cpus_per_task`, `mem`, `partition`,
+    /// `time_limit`), already inherited: the group's own keys over its parent's. Used only
+    /// by jobs that run on the Slurm backend.
+    pub slurm: SlurmResources,
     /// The nested group's failure (a timed-out deadline included) is recorded in the report
     /// but triggers nothing in its parent (`best_effort`, default false; never on the root).
     pub best_effort: bool,
@@ -100,6 +105,11 @@ pub struct JobDef {
     pub service: bool,
     /// When the job counts as ready (`ready`). `None`: as soon as it has started.
     pub ready: Option<ReadyDef>,
+    /// Where the job runs: its group's backend.
+    pub backend: Backend,
+    /// What the job asks Slurm for: its own keys over its group's (used only on the Slurm
+    /// backend).
+    pub slurm: SlurmResources,
     /// The line of the file where the job is defined, for messages.
     pub line: usize,
 }
@@ -252,14 +262,15 @@ pub enum RestartType {
     Permanent,
 }
 
-/// Where a group's jobs run (`backend`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize)]
+/// Where a group's jobs run (`backend`, `run --backend`, `exec --backend`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Backend {
     /// Processes on this machine (the default).
     #[default]
     Local,
-    /// Job steps of a Slurm allocation. Reserved: accepted by the file format, not yet run.
+    /// Slurm job steps (`srun`): of the runner's allocation when it runs in one, else each
+    /// job its own allocation (`crate::slurm`).
     Slurm,
 }
 

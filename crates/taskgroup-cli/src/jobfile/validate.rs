@@ -12,11 +12,13 @@ use toml::Spanned;
 
 use super::error::{Location, Problem};
 use super::raw::{RawBackoff, RawCommand, RawDuration, RawGroup, RawIntensity, RawJob, RawReady};
+use super::slurm_keys::RawSlurmKeys;
 use super::tree::{
     Backend, BackoffDef, ChildDef, CommandDef, GroupDef, GroupPolicy, IntensityDef, JobDef,
     ReadyDef,
 };
 use crate::process::Stream;
+use crate::slurm::SlurmResources;
 
 /// The root group's name when the file sets none.
 pub const DEFAULT_ROOT_NAME: &str = "root";
@@ -25,12 +27,21 @@ pub const DEFAULT_ROOT_NAME: &str = "root";
 const DEFAULT_BACKOFF_FACTOR: f64 = 2.0;
 
 /// Validates the root table of `source` into the tree, or returns every problem found.
-pub(super) fn validate(source: &str, root: RawGroup) -> Result<GroupDef, Vec<Problem>> {
+/// `root_backend` is the root's backend when the file sets none.
+pub(super) fn validate(
+    source: &str,
+    root: RawGroup,
+    root_backend: Backend,
+) -> Result<GroupDef, Vec<Problem>> {
     let mut validator = Validator {
         source,
         problems: Vec::new(),
     };
-    let root = validator.group(root, None, None, Backend::default());
+    let inherited = Inherited {
+        backend: root_backend,
+        slurm: SlurmResources::default(),
+    };
+    let root = validator.group(root, None, None, &inherited);
     if validator.problems.is_empty() {
         Ok(root)
     } else {
@@ -38,13 +49,19 @@ pub(super) fn validate(source: &str, root: RawGroup) -> Result<GroupDef, Vec<Pro
     }
 }
 
-struct Validator<'source> {
+pub(super) struct Validator<'source> {
     source: &'source str,
     problems: Vec<Problem>,
 }
 
+/// What a group passes down to its children.
+struct Inherited {
+    backend: Backend,
+    slurm: SlurmResources,
+}
+
 impl Validator<'_> {
-    fn problem(&mut self, span: Range<usize>, message: impl Into<String>) {
+    pub(super) fn problem(&mut self, span: Range<usize>, message: impl Into<String>) {
         self.problems.push(Problem::at(self.source, span, message));
     }
 
@@ -67,7 +84,7 @@ impl Validator<'_> {
         raw: RawGroup,
         header: Option<Range<usize>>,
         parent: Option<&str>,
-        inherited_backend: Backend,
+        inherited: &Inherited,
     ) -> GroupDef {
         let name = match (&raw.name, parent) {
             (Some(name), _) => self.name(name, "group"),
@@ -92,7 +109,14 @@ impl Validator<'_> {
             .map(|d| self.non_zero(d, "ready_timeout"));
         let intensity = raw.intensity.as_ref().map(|i| self.intensity(i));
         let backoff = raw.backoff.as_ref().map(|b| self.backoff(b));
-        let backend = raw.backend.unwrap_or(inherited_backend);
+        let backend = raw.backend.unwrap_or(inherited.backend);
+        let slurm = self
+            .slurm_keys(&RawSlurmKeys::of_group(&raw))
+            .over(&inherited.slurm);
+        let passed_down = Inherited {
+            backend,
+            slurm: slurm.clone(),
+        };
         let best_effort = raw.best_effort.as_ref().is_some_and(|flag| *flag.get_ref());
         if let (true, None, Some(flag)) = (best_effort, parent, &raw.best_effort) {
             self.problem(
@@ -107,7 +131,7 @@ impl Validator<'_> {
         for job in raw.job {
             let span = job.span();
             let name_span = job.get_ref().name.span();
-            let job = self.job(job.into_inner(), span.clone(), &name, policy);
+            let job = self.job(job.into_inner(), span.clone(), &name, policy, &passed_down);
             positioned.push((span.start, name_span, ChildDef::Job(job)));
         }
         for group in raw.group {
@@ -117,7 +141,12 @@ impl Validator<'_> {
                 .name
                 .as_ref()
                 .map_or(span.clone(), Spanned::span);
-            let group = self.group(group.into_inner(), Some(span.clone()), Some(&name), backend);
+            let group = self.group(
+                group.into_inner(),
+                Some(span.clone()),
+                Some(&name),
+                &passed_down,
+            );
             positioned.push((span.start, name_span, ChildDef::Group(group)));
         }
         positioned.sort_by_key(|(start, _, _)| *start);
@@ -136,13 +165,21 @@ impl Validator<'_> {
             backoff,
             ready_timeout,
             backend,
+            slurm,
             best_effort,
             children,
             line: header.map_or(1, |header| self.line_of(&header)),
         }
     }
 
-    fn job(&mut self, raw: RawJob, span: Range<usize>, group: &str, policy: GroupPolicy) -> JobDef {
+    fn job(
+        &mut self,
+        raw: RawJob,
+        span: Range<usize>,
+        group: &str,
+        policy: GroupPolicy,
+        inherited: &Inherited,
+    ) -> JobDef {
         let name = self.name(&raw.name, "job");
         let command = self.command(&raw.command);
         let cwd = raw.cwd.as_ref().map(|cwd| {
@@ -198,6 +235,9 @@ impl Validator<'_> {
             );
         }
         let ready = raw.ready.as_ref().and_then(|ready| self.ready(ready));
+        let slurm = self
+            .slurm_keys(&RawSlurmKeys::of_job(&raw))
+            .over(&inherited.slurm);
         JobDef {
             name,
             command,
@@ -209,6 +249,8 @@ impl Validator<'_> {
             best_effort,
             service,
             ready,
+            backend: inherited.backend,
+            slurm,
             line: self.line_of(&span),
         }
     }
@@ -270,7 +312,12 @@ impl Validator<'_> {
     }
 
     /// A count that must be at least 1; `None` (after recording the problem) otherwise.
-    fn at_least_one(&mut self, value: &Spanned<i64>, key: &str, why: &str) -> Option<i64> {
+    pub(super) fn at_least_one(
+        &mut self,
+        value: &Spanned<i64>,
+        key: &str,
+        why: &str,
+    ) -> Option<i64> {
         let number = *value.get_ref();
         if number < 1 {
             self.problem(
@@ -282,7 +329,7 @@ impl Validator<'_> {
         Some(number)
     }
 
-    fn non_zero(&mut self, duration: &Spanned<RawDuration>, key: &str) -> Duration {
+    pub(super) fn non_zero(&mut self, duration: &Spanned<RawDuration>, key: &str) -> Duration {
         let RawDuration(value) = *duration.get_ref();
         if value.is_zero() {
             self.problem(

@@ -37,7 +37,8 @@ mod stream;
 
 pub use exit::ExitInfo;
 pub use output::{
-    DEFAULT_TAIL_BYTES, LineHook, MAX_LINE_BYTES, OutputOptions, OutputTail, TailLine,
+    DEFAULT_TAIL_BYTES, LineFilter, LineHook, LineVerdict, MAX_LINE_BYTES, OutputOptions,
+    OutputTail, TailLine,
 };
 pub use running::{OUTPUT_LINGER, RunningJob, run_until_stopped, spawn};
 pub use spec::{ENV_ATTEMPT, ENV_JOB_NAME, ProcessSpec, SHELL};

@@ -38,6 +38,22 @@ const LOG_BUFFER_BYTES: usize = 64 * 1024;
 /// replaced (U+FFFD). Called on the runner's thread, in the order the lines were read.
 pub type LineHook = Box<dyn FnMut(Stream, &str)>;
 
+/// A filter that sees every line before the tail, the log and the hook do, and may take it
+/// out of the job's output or shorten it: how the Slurm backend reads its wrapper's status
+/// lines out of the job's stderr (`crate::slurm`).
+pub type LineFilter = Box<dyn FnMut(Stream, &str) -> LineVerdict>;
+
+/// What a [`LineFilter`] decided about one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineVerdict {
+    /// The line is the job's: deliver it unchanged.
+    Keep,
+    /// The line is not the job's: drop it.
+    Drop,
+    /// Only this part of the line is the job's (the rest was dropped).
+    Replace(String),
+}
+
 /// What to do with a job's output; every part is optional. Output is always read (a job must
 /// never block on a full pipe); without any part it is discarded.
 ///
@@ -56,6 +72,7 @@ pub struct OutputOptions {
     tail: Option<OutputTail>,
     log_file: Option<PathBuf>,
     on_line: Option<LineHook>,
+    filter: Option<LineFilter>,
 }
 
 impl OutputOptions {
@@ -81,6 +98,18 @@ impl OutputOptions {
     /// Call `hook` for every line.
     pub fn on_line(mut self, hook: impl FnMut(Stream, &str) + 'static) -> OutputOptions {
         self.on_line = Some(Box::new(hook));
+        self
+    }
+
+    /// Pass every line through `filter` first: what it drops reaches neither the tail, nor
+    /// the hook, nor the log file. With a filter the log is written line by line (each
+    /// delivered line and a newline) rather than as the raw bytes, so that a dropped line is
+    /// not in it either.
+    pub fn filter(
+        mut self,
+        filter: impl FnMut(Stream, &str) -> LineVerdict + 'static,
+    ) -> OutputOptions {
+        self.filter = Some(Box::new(filter));
         self
     }
 }
@@ -170,6 +199,7 @@ pub(super) struct OutputSink {
     log: Option<BufWriter<File>>,
     log_error: Option<io::Error>,
     on_line: Option<LineHook>,
+    filter: Option<LineFilter>,
     stdout_line: Vec<u8>,
     stderr_line: Vec<u8>,
 }
@@ -194,6 +224,7 @@ impl OutputSink {
             log,
             log_error: None,
             on_line: options.on_line,
+            filter: options.filter,
             stdout_line: Vec::new(),
             stderr_line: Vec::new(),
         })
@@ -202,7 +233,9 @@ impl OutputSink {
     /// Records `bytes` read from `stream`: to the log as they are, and line by line to the
     /// tail and the hook.
     pub(super) fn record(&mut self, stream: Stream, bytes: &[u8]) {
-        self.write_log(|log| log.write_all(bytes));
+        if self.filter.is_none() {
+            self.write_log(|log| log.write_all(bytes));
+        }
         let mut pending = std::mem::take(self.pending(stream));
         let mut rest = bytes;
         while let Some(newline) = rest.iter().position(|&byte| byte == b'\n') {
@@ -247,7 +280,18 @@ impl OutputSink {
 
     fn deliver(&mut self, stream: Stream, line: &[u8]) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let text = String::from_utf8_lossy(line);
+        let mut text = String::from_utf8_lossy(line);
+        if let Some(filter) = &mut self.filter {
+            match filter(stream, &text) {
+                LineVerdict::Keep => {}
+                LineVerdict::Drop => return,
+                LineVerdict::Replace(kept) => text = kept.into(),
+            }
+            self.write_log(|log| {
+                log.write_all(text.as_bytes())?;
+                log.write_all(b"\n")
+            });
+        }
         if let Some(tail) = &self.tail {
             tail.push(stream, &text);
         }
@@ -346,6 +390,31 @@ mod tests {
         sink.finish();
         assert_eq!(std::fs::read(&path)?, b"out\r\nerr without newline");
         assert!(sink.log_error().is_none());
+        Ok(())
+    }
+
+    #[test]
+    fn a_filter_takes_lines_out_of_the_tail_the_hook_and_the_log() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("job.log");
+        let tail = OutputTail::new(1024);
+        let seen: Rc<RefCell<Vec<(Stream, String)>>> = Rc::default();
+        let hook_seen = Rc::clone(&seen);
+        let options = OutputOptions::new()
+            .tail(tail.clone())
+            .log_file(&path)
+            .on_line(move |stream, line| hook_seen.borrow_mut().push((stream, line.to_owned())))
+            .filter(|_, line| match line.find("@@") {
+                None => LineVerdict::Keep,
+                Some(0) => LineVerdict::Drop,
+                Some(at) => LineVerdict::Replace(line[..at].to_owned()),
+            });
+        let mut sink = OutputSink::open(options)?;
+        sink.record(Stream::Stderr, b"one\n@@ status\npartial@@ status\n");
+        sink.finish();
+        assert_eq!(tail.text(), "one\npartial\n");
+        assert_eq!(seen.borrow().len(), 2);
+        assert_eq!(std::fs::read_to_string(&path)?, "one\npartial\n");
         Ok(())
     }
 

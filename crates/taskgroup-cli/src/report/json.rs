@@ -13,7 +13,9 @@
 //! `panicked` | `cancelled` | `timed_out`), `attempts` (0 for one that never started),
 //! `duration_ms` (0 for one that never started) and `error` (a string, or null). Jobs add
 //! `exit_code` (or null), `signal` (a name like `"SIGKILL"`, or null), `command` and `pid`
-//! (the last attempt's, or null); groups add `children`.
+//! (the last attempt's, or null); jobs on the Slurm backend add `slurm_job_id` and
+//! `slurm_step_id` (the last attempt's step `J.S`, each null until Slurm gave it; `pid` is
+//! then the local `srun`'s); groups add `children`.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -40,6 +42,10 @@ struct JsonNode<'a> {
     command: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pid: Option<Option<u32>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    slurm_job_id: Option<Option<u64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    slurm_step_id: Option<Option<u64>>,
     error: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     children: Option<Vec<JsonNode<'a>>>,
@@ -59,6 +65,8 @@ fn json_node(node: &ReportNode) -> JsonNode<'_> {
         duration_ms,
         command: None,
         pid: None,
+        slurm_job_id: None,
+        slurm_step_id: None,
         error: node.error.as_deref(),
         children: None,
     };
@@ -69,6 +77,8 @@ fn json_node(node: &ReportNode) -> JsonNode<'_> {
             json.signal = Some(facts.exit.and_then(|exit| exit.signal_name()));
             json.command = Some(&facts.command);
             json.pid = Some(facts.pid);
+            json.slurm_job_id = facts.slurm.map(|ids| ids.job);
+            json.slurm_step_id = facts.slurm.map(|ids| ids.step);
         }
         NodeDetail::Group(children) => {
             json.children = Some(children.iter().map(json_node).collect());

@@ -15,7 +15,8 @@ use std::time::Duration;
 use actix_taskgroup::{ChildReport, GroupErrorKind, GroupReport, OutcomeKind};
 
 use crate::facts::{JobFacts, JobTable};
-use crate::jobfile::{ChildDef, GroupDef, JobDef};
+use crate::jobfile::{Backend, ChildDef, GroupDef, JobDef};
+use crate::slurm::SlurmIds;
 
 /// One group or job in the final report.
 #[derive(Debug, Clone)]
@@ -157,6 +158,11 @@ fn job_node(def: &JobDef, entry: Option<&ChildReport<()>>, facts: Option<JobFact
         // Never started: whatever an earlier, refused spawn left is not a fact of this run.
         facts.exit = None;
         facts.pid = None;
+        facts.slurm = None;
+    }
+    if def.backend == Backend::Slurm {
+        // A Slurm job always has the ids in its report, null until Slurm gave them.
+        facts.slurm.get_or_insert_with(SlurmIds::default);
     }
     let outcome = entry.map_or(OutcomeKind::Cancelled, |entry| entry.outcome().kind());
     let error = match (outcome, entry.and_then(|entry| entry.outcome().cause())) {

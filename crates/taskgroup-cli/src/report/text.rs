@@ -86,6 +86,19 @@ fn write_node(
         "{name:<width$}{:<10} {exit:<11} {attempts:>10} {duration:>7}",
         node.outcome
     );
+    if let NodeDetail::Job(facts) = &node.detail
+        && let Some(ids) = facts.slurm
+    {
+        match (ids.job, ids.step) {
+            (Some(job), Some(step)) => {
+                let _ = write!(line, "  step {job}.{step}");
+            }
+            (Some(job), None) => {
+                let _ = write!(line, "  slurm job {job}");
+            }
+            _ => {}
+        }
+    }
     if node.service {
         line.push_str("  service");
     }
