@@ -12,48 +12,28 @@
 //! while its siblings are stopping; a spawn while stopping; a join after the end).
 
 mod common;
+#[path = "common/puppet.rs"]
+mod puppet;
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Once;
 use std::time::Duration;
 
 use actix::prelude::*;
 use actix_taskgroup::{
-    Backoff, Cancel, Child, ChildState, GroupHandle, GroupReport, GroupState, GroupSupervisor,
-    Join, Outcome, Reporter, Restart, SpawnError,
+    Backoff, Cancel, ChildState, GroupHandle, GroupReport, GroupState, GroupSupervisor, Join,
+    Outcome, SpawnError,
 };
-use futures::channel::oneshot;
 use proptest::prelude::*;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
+use puppet::{ATTEMPTS, COMMANDS, Cmd, Kind, LIVE, child};
 
 const GRACE: u64 = 1000;
 const BACKOFF: u64 = 100;
 const TICK: u64 = 100;
 const MAX_RESTARTS: usize = 2;
 const WINDOW: u64 = 1000;
-const ATTEMPTS: u32 = 3;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    /// A plain future: dropped when stopped.
-    Plain,
-    /// A `future_with` that returns at once when asked to stop.
-    Quick,
-    /// A `future_with` that ignores the request: dropped at the grace deadline.
-    Ignore,
-    Actor,
-    /// An actor that returns `Running::Continue` from `stopping()`.
-    Veto,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Cmd {
-    Complete(u32),
-    Fail,
-    Panic,
-}
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -299,115 +279,6 @@ impl Reference {
     }
 }
 
-thread_local! {
-    static LIVE: RefCell<i64> = const { RefCell::new(0) };
-    static COMMANDS: RefCell<HashMap<usize, oneshot::Sender<Cmd>>> = RefCell::default();
-}
-
-struct Live;
-
-impl Live {
-    fn new() -> Live {
-        LIVE.with(|l| *l.borrow_mut() += 1);
-        Live
-    }
-}
-
-impl Drop for Live {
-    fn drop(&mut self) {
-        LIVE.with(|l| *l.borrow_mut() -= 1);
-    }
-}
-
-/// A new incarnation of child `i` listens for its command.
-fn listen(i: usize) -> oneshot::Receiver<Cmd> {
-    let (tx, rx) = oneshot::channel();
-    COMMANDS.with(|c| c.borrow_mut().insert(i, tx));
-    rx
-}
-
-async fn obey(rx: oneshot::Receiver<Cmd>) -> anyhow::Result<u32> {
-    match rx.await {
-        Ok(Cmd::Complete(v)) => Ok(v),
-        Ok(Cmd::Fail) => anyhow::bail!("told to fail"),
-        Ok(Cmd::Panic) => panic!("sm: told to panic"),
-        Err(_) => std::future::pending().await,
-    }
-}
-
-struct Puppet {
-    veto: bool,
-    rx: Option<oneshot::Receiver<Cmd>>,
-    reporter: Reporter<u32>,
-    _live: Live,
-}
-
-impl Actor for Puppet {
-    type Context = Context<Self>;
-
-    fn started(&mut self, ctx: &mut Context<Self>) {
-        let rx = self.rx.take().expect("a command channel");
-        ctx.spawn(actix::fut::wrap_future(rx).map(
-            |cmd, puppet: &mut Puppet, ctx: &mut Context<Self>| {
-                match cmd {
-                    Ok(Cmd::Complete(v)) => puppet.reporter.complete_and_stop(ctx, v),
-                    Ok(Cmd::Fail) => puppet
-                        .reporter
-                        .fail_and_stop(ctx, anyhow::anyhow!("told to fail")),
-                    Ok(Cmd::Panic) => panic!("sm: told to panic"),
-                    Err(_) => {}
-                }
-            },
-        ));
-    }
-
-    fn stopping(&mut self, _: &mut Context<Self>) -> Running {
-        if self.veto {
-            Running::Continue
-        } else {
-            Running::Stop
-        }
-    }
-}
-
-fn child(i: usize, kind: Kind, restartable: bool) -> Child<u32> {
-    let name = format!("c{i}");
-    let child = match kind {
-        Kind::Plain => Child::future(name, move || {
-            let rx = listen(i);
-            async move {
-                let _live = Live::new();
-                obey(rx).await
-            }
-        }),
-        Kind::Quick | Kind::Ignore => Child::future_with(name, move |control| {
-            let rx = listen(i);
-            async move {
-                let _live = Live::new();
-                if kind == Kind::Ignore {
-                    return obey(rx).await;
-                }
-                let stop = control.stop_requested();
-                match futures::future::select(Box::pin(obey(rx)), Box::pin(stop)).await {
-                    futures::future::Either::Left((result, _)) => result,
-                    futures::future::Either::Right(_) => Ok(0),
-                }
-            }
-        }),
-        Kind::Actor | Kind::Veto => Child::actor(name, move |reporter| Puppet {
-            veto: kind == Kind::Veto,
-            rx: Some(listen(i)),
-            reporter,
-            _live: Live::new(),
-        }),
-    };
-    if restartable {
-        child.restart(Restart::Transient).attempts(ATTEMPTS)
-    } else {
-        child
-    }
-}
-
 struct Sut {
     system: actix_rt::SystemRunner,
     addr: Addr<GroupSupervisor<u32>>,
@@ -613,7 +484,17 @@ fn config() -> ProptestConfig {
                 "proptest-regressions/state_machine.txt",
             ),
         )),
+        rng_seed: seed(),
         ..ProptestConfig::default()
+    }
+}
+
+/// Deterministic by default (the same cases on every run, CI's included); `PROPTEST_RNG_SEED`
+/// chooses another seed.
+fn seed() -> proptest::test_runner::RngSeed {
+    match ProptestConfig::default().rng_seed {
+        proptest::test_runner::RngSeed::Random => proptest::test_runner::RngSeed::Fixed(19),
+        chosen => chosen,
     }
 }
 
