@@ -77,8 +77,33 @@ fn contradictory_settings_are_refused() {
 }
 
 #[test]
-fn the_reserved_slurm_backend_is_refused_by_run() {
-    rejected("backend = 'slurm'\n", "slurm");
+fn the_slurm_backend_without_slurm_runs_nothing() -> std::io::Result<()> {
+    // No Slurm commands in PATH: the batch is refused before any job starts, locally or not.
+    let dir = tempfile::tempdir()?;
+    let marker = dir.path().join("ran");
+    let file = dir.path().join("jobs.toml");
+    let source = format!(
+        "backend = 'slurm'\n[[job]]\nname = 'marker'\ncommand = ['/usr/bin/touch', '{}']\n",
+        marker.display()
+    );
+    std::fs::write(&file, &source)?;
+    let output = taskgroup()
+        .arg("run")
+        .arg(&file)
+        .env("PATH", dir.path())
+        .output()?;
+    assert_eq!(output.status.code(), Some(2), "{}", both(&output));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("needs `srun`"), "{stderr}");
+    assert!(stderr.contains("nothing was run"), "{stderr}");
+    let output = taskgroup()
+        .args(["exec", "--backend", "slurm"])
+        .env("PATH", dir.path())
+        .write_stdin(format!("/usr/bin/touch {}\n", marker.display()))
+        .output()?;
+    assert_eq!(output.status.code(), Some(2), "{}", both(&output));
+    assert!(!marker.exists(), "a job ran without Slurm");
+    Ok(())
 }
 
 #[test]

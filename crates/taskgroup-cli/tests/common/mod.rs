@@ -102,3 +102,4 @@ pub fn kill_if_alive(process: Identity) {
 }
 
 pub mod binary;
+pub mod slurm;
