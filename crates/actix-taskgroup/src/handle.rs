@@ -166,8 +166,9 @@ impl<T: 'static> GroupHandle<T> {
     /// [`TaskGroup::wait_ready`](crate::TaskGroup::wait_ready) does.
     pub async fn wait_ready(&self) -> Result<(), ReadyError> {
         let weak = Weak::clone(&self.scope);
+        let key = weak.upgrade().map_or(0, |scope| scope.ready_key());
         poll_fn(move |cx| match weak.upgrade() {
-            Some(scope) => scope.poll_ready(cx),
+            Some(scope) => scope.poll_ready(key, cx),
             None => Poll::Ready(Err(ReadyError::Stopped)),
         })
         .await
@@ -201,10 +202,11 @@ impl<T: 'static> GroupHandle<T> {
             return None;
         }
         scope.begin_join(false);
+        let key = scope.waiter_key();
         let weak = Rc::downgrade(&scope);
         drop(scope);
         poll_fn(|cx| match weak.upgrade() {
-            Some(scope) => scope.poll_finished(cx),
+            Some(scope) => scope.poll_finished(key, cx),
             None => Poll::Ready(()),
         })
         .await;

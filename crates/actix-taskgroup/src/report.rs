@@ -37,6 +37,9 @@ pub struct ChildReport<T> {
 pub(crate) struct History {
     pub(crate) recent_failures: Vec<(FailureKind, Arc<anyhow::Error>)>,
     pub(crate) nested: Option<Arc<GroupReport<()>>>,
+    /// The nested group's last snapshot, for its parent's snapshot once the parent has
+    /// finished too (R16).
+    pub(crate) nested_view: Option<Box<crate::snapshot::Snapshot>>,
 }
 
 impl<T> ChildReport<T> {

@@ -5,7 +5,9 @@ mod common;
 
 use std::time::Duration;
 
-use actix_taskgroup::{Cancel, Child, GroupSupervisor, Join, OutcomeKind, Restart, Strategy};
+use actix_taskgroup::{
+    Cancel, Child, GroupSupervisor, Join, Outcome, OutcomeKind, Restart, Strategy,
+};
 use common::run_paused;
 use common::worker::{Log, Script, Worker};
 
@@ -238,5 +240,42 @@ fn one_failure_counts_once_however_many_children_its_strategy_restarts() {
             report.error().unwrap().is_cancelled(),
             "the limit was not broken"
         );
+    });
+}
+
+/// R12 / `Child::attempts`: "at most `attempts` incarnations", bystanders of a one-for-all
+/// restart included: a child capped at one attempt is not started again when its sibling
+/// restarts; like a temporary bystander it ends `Cancelled`.
+#[test]
+fn a_bystander_is_not_restarted_past_its_attempts() {
+    run_paused(async {
+        let group = GroupSupervisor::<()>::builder()
+            .strategy(Strategy::OneForAll)
+            .intensity(10, Duration::from_secs(60))
+            .child(
+                Child::future("capped", || async {
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                    Ok::<_, anyhow::Error>(())
+                })
+                .restart(Restart::Transient)
+                .attempts(1),
+            )
+            .child(
+                Child::future_with("flaky", |control| async move {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    anyhow::ensure!(control.attempt() >= 3, "not yet");
+                    Ok(())
+                })
+                .restart(Restart::Transient)
+                .attempts(3),
+            )
+            .start();
+        let report = group.send(Join::new()).await.unwrap();
+        let capped = report.child_named("capped").unwrap();
+        assert!(capped.attempts() <= 1, "{report}");
+        assert!(matches!(
+            capped.outcome(),
+            Outcome::Completed(()) | Outcome::Cancelled
+        ));
     });
 }

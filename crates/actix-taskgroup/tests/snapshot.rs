@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use actix_taskgroup::{
-    Backoff, Cancel, Child, ChildKind, ChildState, GroupState, GroupSupervisor, OutcomeKind,
+    Backoff, Cancel, Child, ChildKind, ChildState, GroupState, GroupSupervisor, Join, OutcomeKind,
     Restart, Snapshot, TakeSnapshot, TaskGroup,
 };
 use common::worker::{Log, Script, Worker};
@@ -168,6 +168,8 @@ fn the_counters_count_spawns_ends_and_restarts() {
             .unwrap();
         let handle = group.handle();
         let _ = group.join_report().await;
+        // The driver task lets go of the group at its next turn: nothing keeps it alive.
+        actix_rt::task::yield_now().await;
         assert!(handle.snapshot().is_none(), "the group is gone");
         let group = TaskGroup::<()>::new();
         group.spawn(after(1, ())).unwrap();
@@ -231,5 +233,27 @@ fn an_ended_nested_group_keeps_its_last_view_in_its_parents_snapshot() {
             ChildState::Stopped(OutcomeKind::Completed)
         );
         root.send(Cancel).await.unwrap();
+    });
+}
+
+/// R16: once a supervisor has built its report (its first `Join` was answered) its snapshot
+/// still lists every child, from the report.
+#[test]
+fn a_finished_supervisors_snapshot_lists_its_children() {
+    run_paused(async {
+        let group = GroupSupervisor::<()>::builder()
+            .child_future("a", || async { Ok::<_, anyhow::Error>(()) })
+            .start();
+        let report = group.send(Join::new()).await.unwrap();
+        assert!(report.is_success());
+        let snapshot = group.send(TakeSnapshot).await.unwrap();
+        assert_eq!(snapshot.state, GroupState::Finished);
+        assert_eq!(snapshot.counters.spawned, 1);
+        assert_eq!(snapshot.children.len(), 1, "{snapshot}");
+        assert_eq!(
+            snapshot.children[0].state,
+            ChildState::Stopped(OutcomeKind::Completed)
+        );
+        assert_eq!(snapshot.children[0].name.as_deref(), Some("a"));
     });
 }

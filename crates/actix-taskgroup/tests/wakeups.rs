@@ -1,5 +1,9 @@
-//! The driver's side of R10/R11: children woken from other threads are polled again, and a
-//! child that keeps waking itself cannot starve the arbiter's other tasks.
+//! The driver's side of R10/R11: children woken from other threads are polled again, a
+//! child that keeps waking itself cannot starve the arbiter's other tasks, and while a
+//! `TaskGroup`'s owner joins (and polls the children itself) the driver task still keeps
+//! the timers, and takes the children back if the join is dropped.
+
+mod common;
 
 use std::cell::Cell;
 use std::future::Future;
@@ -8,7 +12,8 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use actix_taskgroup::TaskGroup;
+use actix_taskgroup::{Backoff, Child, TaskGroup};
+use common::{DropCounter, forever, run_paused};
 
 #[actix_rt::test]
 async fn children_woken_from_other_threads_complete() {
@@ -81,4 +86,49 @@ fn a_child_that_keeps_waking_itself_does_not_starve_the_arbiter() {
         .expect("the arbiter was starved");
     assert_eq!(other, 7);
     assert!(spins > 0, "the child ran");
+}
+
+/// R12 (backoff) while the owner joins: the restart timer is added after the join began
+/// polling the children, and the driver task still arms it.
+#[test]
+fn a_child_is_restarted_after_its_backoff_while_the_owner_joins() {
+    run_paused(async {
+        let start = tokio::time::Instant::now();
+        let group = TaskGroup::<u32>::builder()
+            .backoff(Backoff::constant(Duration::from_millis(5)))
+            .build();
+        group
+            .spawn_child(
+                Child::future("leaf", || async {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    anyhow::bail!("leaf failed")
+                })
+                .attempts(2),
+            )
+            .unwrap();
+        let report = tokio::time::timeout(Duration::from_secs(60), group.join_report())
+            .await
+            .expect("the group ends once its child's attempts are spent");
+        assert_eq!(report.children()[0].attempts(), 2);
+        assert_eq!(start.elapsed(), Duration::from_millis(7));
+    });
+}
+
+/// R6 with a join that was polling the children: dropping it drops every child, and
+/// nothing keeps the group alive afterwards.
+#[test]
+fn a_dropped_join_drops_every_child_and_frees_the_group() {
+    run_paused(async {
+        let drops = DropCounter::default();
+        let group = TaskGroup::<()>::new();
+        for _ in 0..3 {
+            group.spawn(forever(drops.token())).unwrap();
+        }
+        let handle = group.handle();
+        let joined = tokio::time::timeout(Duration::from_millis(10), group.join()).await;
+        assert!(joined.is_err(), "the children run forever");
+        assert_eq!(drops.dropped(), 3);
+        actix_rt::task::yield_now().await;
+        assert!(handle.snapshot().is_none(), "the group is gone");
+    });
 }

@@ -44,23 +44,79 @@ impl<T: 'static> Future for Driver<T> {
         // Children polled here run inside the group's span: a nested group made by one has
         // its span inside this one (R16). Entering a disabled span does nothing.
         let _span = scope.span.enter();
-        scope.ready.register_driver(cx.waker());
-        // A new turn of the event loop: times read from here on are fresh.
-        scope.state.borrow_mut().clock = None;
+        loop {
+            if scope.drive_children(cx, Driving::Task).is_ready() {
+                return Poll::Ready(());
+            }
+            if this.poll_timers(cx).is_ready() {
+                continue;
+            }
+            return Poll::Pending;
+        }
+    }
+}
+
+/// Who polls the children: the group's own driver task, or its owner's `join`, which then
+/// polls them inline as a `FuturesUnordered` is polled by its owner (no task hop per wake).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Driving {
+    Task,
+    Join,
+}
+
+/// Held by a join while it drives the children: when the join ends, finished or dropped,
+/// the driver task takes them back, so a dropped join leaves no child unpolled.
+pub(crate) struct JoinDriving<'a, T>(&'a Scope<T>);
+
+impl<'a, T> JoinDriving<'a, T> {
+    pub(crate) fn new(scope: &'a Scope<T>) -> Self {
+        JoinDriving(scope)
+    }
+}
+
+impl<T> Drop for JoinDriving<'_, T> {
+    fn drop(&mut self) {
+        let mut state = self.0.state.borrow_mut();
+        state.join_drives = false;
+        state.join_waker = None;
+        if let Some(waker) = state.driver_waker.take() {
+            waker.wake();
+        }
+    }
+}
+
+impl<T: 'static> Scope<T> {
+    /// Polls new and woken children until none is left to poll this turn (or the poll
+    /// budget is spent), then registers `cx` to be woken when one is. Ready once the group
+    /// has finished. While the owner's join drives, the driver task keeps the timers but
+    /// does not take the children's wakes away from the join.
+    pub(crate) fn drive_children(&self, cx: &mut Context<'_>, driving: Driving) -> Poll<()> {
+        let takes_wakes = {
+            let mut state = self.state.borrow_mut();
+            if driving == Driving::Join {
+                state.join_drives = true;
+            }
+            // A new turn of the event loop: times read from here on are fresh.
+            state.clock = None;
+            driving == Driving::Join || !state.join_drives
+        };
+        if takes_wakes {
+            self.ready.register_driver(cx.waker());
+        }
         let mut budget = POLL_BUDGET;
         loop {
             let next = {
-                let mut state = scope.state.borrow_mut();
+                let mut state = self.state.borrow_mut();
                 if state.phase == Phase::Finished {
                     return Poll::Ready(());
                 }
-                state.next_to_poll(&scope.ready)
+                state.next_to_poll(&self.ready)
             };
             if let Some((index, last_fresh)) = next {
-                scope.poll_child(index);
+                self.poll_child(index);
                 if last_fresh {
                     // Every new child has had its first poll: plain actors are ready.
-                    scope.fresh_children_polled();
+                    self.fresh_children_polled();
                 }
                 budget -= 1;
                 if budget == 0 {
@@ -70,17 +126,21 @@ impl<T: 'static> Future for Driver<T> {
                 }
                 continue;
             }
-            if this.poll_timers(cx).is_ready() {
-                continue;
-            }
-            let mut state = scope.state.borrow_mut();
+            let mut state = self.state.borrow_mut();
             if state.phase == Phase::Finished {
                 return Poll::Ready(());
             }
             if state.idle() {
-                match &state.driver_waker {
+                // Both the task and a driving join are woken by new work and by the end:
+                // the task for its timers (and to drop its hold on the scope), the join
+                // for new children.
+                let slot = match driving {
+                    Driving::Task => &mut state.driver_waker,
+                    Driving::Join => &mut state.join_waker,
+                };
+                match slot {
                     Some(waker) if waker.will_wake(cx.waker()) => {}
-                    _ => state.driver_waker = Some(cx.waker().clone()),
+                    _ => *slot = Some(cx.waker().clone()),
                 }
                 // Spawns before the next turn read the clock afresh.
                 state.clock = None;

@@ -151,26 +151,12 @@ impl<T: 'static> Scope<T> {
         let Some(spec) = state.spec(index) else {
             return false;
         };
-        if spec.maker.is_none() {
-            return false;
-        }
-        let restart = match spec.options.restart {
-            // A limit on attempts asks for retries: a temporary child is then transient.
-            Restart::Temporary if spec.options.max_attempts.is_some_and(|n| n.get() > 1) => {
-                Restart::Transient
-            }
-            other => other,
-        };
-        let by_type = match restart {
+        let by_type = match spec.effective_restart() {
             Restart::Permanent => true,
             Restart::Transient => outcome.is_failure(),
             _ => false,
         };
-        by_type
-            && spec
-                .options
-                .max_attempts
-                .is_none_or(|max| spec.incarnation < max.get())
+        by_type && spec.restartable()
     }
 
     /// Starts the child again (after its backoff), with its strategy's bystanders, unless
@@ -363,7 +349,10 @@ impl<T: 'static> Scope<T> {
             if let Some(spec) = state.spec_mut(member) {
                 spec.in_batch = false;
             }
-            if state.is_live(member) {
+            if !state.is_live(member) {
+                continue;
+            }
+            if state.spec(member).is_some_and(|spec| spec.restartable()) {
                 self.restart_now(state, member);
             }
         }
@@ -563,9 +552,7 @@ impl<T: 'static> Scope<T> {
         let now = state.now();
         state.finished_at = Some(now);
         events::group_ended(self, state);
-        for waker in state.waiters.drain(..) {
-            waker.wake();
-        }
+        state.waiters.wake_all();
         state.readiness.wake_all();
         state.wake_driver();
     }

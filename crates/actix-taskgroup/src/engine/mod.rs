@@ -19,3 +19,4 @@ pub(crate) mod snapshot;
 pub(crate) mod spec;
 pub(crate) mod stop;
 pub(crate) mod timers;
+pub(crate) mod waiters;

@@ -7,12 +7,13 @@
 //! ready within the group's start timeout fails the group (DESIGN §6).
 
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use crate::child::ChildId;
 use crate::engine::events;
 use crate::engine::scope::{Phase, Scope, State, StopReason};
 use crate::engine::timers::Due;
+use crate::engine::waiters::Waiters;
 use crate::error::{ChildFailure, FailureKind, GroupErrorKind, ReadyError};
 
 #[derive(Default)]
@@ -23,7 +24,7 @@ pub(crate) struct Readiness {
     pub(crate) failed: Vec<ChildId>,
     /// Children not ready within the start timeout.
     pub(crate) timed_out: Vec<ChildId>,
-    pub(crate) waiters: Vec<Waker>,
+    pub(crate) waiters: Waiters,
     /// Whether to tell `hook` when the group becomes ready: set by a supervisor once its
     /// builder's children are all spawned, so that it is not ready half-built.
     pub(crate) announce: bool,
@@ -41,9 +42,7 @@ pub(crate) enum Unready {
 
 impl Readiness {
     pub(crate) fn wake_all(&mut self) {
-        for waker in self.waiters.drain(..) {
-            waker.wake();
-        }
+        self.waiters.wake_all();
     }
 }
 
@@ -195,7 +194,16 @@ impl<T: 'static> Scope<T> {
 
     /// Ready once every started child is (R15); an error if one failed first, was not ready
     /// in time, or the group ended before it was ready.
-    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<Result<(), ReadyError>> {
+    /// A key for a future that will wait for the group's readiness.
+    pub(crate) fn ready_key(&self) -> u64 {
+        self.state.borrow_mut().readiness.waiters.key()
+    }
+
+    pub(crate) fn poll_ready(
+        &self,
+        key: u64,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), ReadyError>> {
         let mut state = self.state.borrow_mut();
         let named = |state: &State<T>, ids: &[ChildId]| -> Vec<(ChildId, Option<String>)> {
             ids.iter()
@@ -216,14 +224,7 @@ impl<T: 'static> Scope<T> {
         if state.phase != Phase::Open {
             return Poll::Ready(Err(ReadyError::Stopped));
         }
-        if !state
-            .readiness
-            .waiters
-            .iter()
-            .any(|w| w.will_wake(cx.waker()))
-        {
-            state.readiness.waiters.push(cx.waker().clone());
-        }
+        state.readiness.waiters.register(key, cx.waker());
         Poll::Pending
     }
 

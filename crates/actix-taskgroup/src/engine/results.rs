@@ -141,7 +141,11 @@ impl<T> Scope<T> {
     }
 
     /// The next child to end, in completion order (R4's streaming form).
-    pub(crate) fn poll_next_ended(&self, cx: &mut Context<'_>) -> Poll<Option<ChildReport<T>>> {
+    pub(crate) fn poll_next_ended(
+        &self,
+        key: u64,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<ChildReport<T>>> {
         let mut state = self.state.borrow_mut();
         let state = &mut *state;
         while let Some(&id) = state.completed_order.get(state.stream_cursor) {
@@ -161,7 +165,7 @@ impl<T> Scope<T> {
         if state.phase == Phase::Finished {
             return Poll::Ready(None);
         }
-        state.register_waiter(cx);
+        state.waiters.register(key, cx.waker());
         Poll::Pending
     }
 
@@ -191,6 +195,7 @@ fn fill_from_spec<T>(report: &mut ChildReport<T>, spec: &mut ChildSpec<T>) {
         report.history = Some(std::sync::Arc::new(crate::report::History {
             recent_failures: spec.recent_failures.drain(..).collect(),
             nested,
+            nested_view: spec.nested_final.take(),
         }));
     }
     if spec.incarnation == 0 {

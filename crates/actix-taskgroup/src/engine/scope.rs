@@ -29,6 +29,7 @@ use crate::engine::ready_queue::ReadyQueue;
 use crate::engine::restart::{Jitter, RestartWindow};
 use crate::engine::spec::ChildSpec;
 use crate::engine::timers::Timers;
+use crate::engine::waiters::Waiters;
 use crate::error::{ChildFailure, GroupErrorKind, SpawnError};
 use crate::outcome::Outcome;
 use crate::policy::EndCondition;
@@ -155,8 +156,12 @@ pub(crate) struct State<T> {
     pub(crate) force_all: bool,
     pub(crate) driver_started: bool,
     pub(crate) driver_waker: Option<Waker>,
+    /// The owner's join polls the children itself (`driver::Driving::Join`).
+    pub(crate) join_drives: bool,
+    /// The driving join's waker, woken with the driver's.
+    pub(crate) join_waker: Option<Waker>,
     /// The join futures, streams or supervisors waiting on this group.
-    pub(crate) waiters: Vec<Waker>,
+    pub(crate) waiters: Waiters,
     pub(crate) queue: StartQueue,
     pub(crate) timers: Timers,
     pub(crate) restarts: RestartWindow,
@@ -219,19 +224,14 @@ impl<T> State<T> {
     }
 
     pub(crate) fn wake_waiters(&mut self) {
-        for waker in &self.waiters {
-            waker.wake_by_ref();
-        }
-    }
-
-    pub(crate) fn register_waiter(&mut self, cx: &Context<'_>) {
-        if !self.waiters.iter().any(|waker| waker.will_wake(cx.waker())) {
-            self.waiters.push(cx.waker().clone());
-        }
+        self.waiters.wake_each();
     }
 
     pub(crate) fn wake_driver(&mut self) {
         if let Some(waker) = self.driver_waker.take() {
+            waker.wake();
+        }
+        if let Some(waker) = self.join_waker.take() {
             waker.wake();
         }
     }
@@ -328,7 +328,9 @@ impl<T> Scope<T> {
                 force_all: false,
                 driver_started: false,
                 driver_waker: None,
-                waiters: Vec::new(),
+                join_drives: false,
+                join_waker: None,
+                waiters: Waiters::default(),
                 queue: StartQueue::default(),
                 timers: Timers::default(),
                 restarts: RestartWindow::default(),
@@ -678,12 +680,17 @@ impl<T: 'static> Scope<T> {
         self.act(action);
     }
 
-    pub(crate) fn poll_finished(&self, cx: &mut Context<'_>) -> Poll<()> {
+    /// A key for a future that will wait on the group (its end or its readiness).
+    pub(crate) fn waiter_key(&self) -> u64 {
+        self.state.borrow_mut().waiters.key()
+    }
+
+    pub(crate) fn poll_finished(&self, key: u64, cx: &mut Context<'_>) -> Poll<()> {
         let mut state = self.state.borrow_mut();
         if state.phase == Phase::Finished {
             return Poll::Ready(());
         }
-        state.register_waiter(cx);
+        state.waiters.register(key, cx.waker());
         Poll::Pending
     }
 }

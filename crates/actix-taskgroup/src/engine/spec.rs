@@ -164,8 +164,25 @@ impl<T> ChildSpec<T> {
         self.recent_failures.push_back((kind, cause));
     }
 
-    /// Whether this child may ever be started again.
+    /// Its restart type as it acts: a temporary child given more than one attempt asks for
+    /// retries, so it is transient.
+    pub(crate) fn effective_restart(&self) -> Restart {
+        match self.options.restart {
+            Restart::Temporary if self.options.max_attempts.is_some_and(|n| n.get() > 1) => {
+                Restart::Transient
+            }
+            other => other,
+        }
+    }
+
+    /// Whether this child may be started again: it can be made again, its type allows it,
+    /// and it has attempts left.
     pub(crate) fn restartable(&self) -> bool {
-        self.maker.is_some() && self.options.restart != Restart::Temporary
+        self.maker.is_some()
+            && self.effective_restart() != Restart::Temporary
+            && self
+                .options
+                .max_attempts
+                .is_none_or(|max| self.incarnation < max.get())
     }
 }

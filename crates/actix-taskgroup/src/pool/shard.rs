@@ -45,7 +45,8 @@ pub(crate) async fn shard<T: Send + 'static>(mut commands: UnboundedReceiver<Lau
     }
     scope.close();
     scope.begin_join(false);
-    poll_fn(|cx| scope.poll_finished(cx)).await;
+    let key = scope.waiter_key();
+    poll_fn(|cx| scope.poll_finished(key, cx)).await;
 }
 
 /// A child's remote half: the child itself, polled with the shard's waker, and its line

@@ -263,7 +263,8 @@ impl<T: 'static> Actor for GroupSupervisor<T> {
         // children are polled by the group's driver task, never as items of this context
         // (R11: an actor context polls its items in a list, which is slow for many).
         let scope = Rc::clone(&self.scope);
-        let group_end = wrap_future(poll_fn(move |cx| scope.poll_finished(cx)));
+        let key = scope.waiter_key();
+        let group_end = wrap_future(poll_fn(move |cx| scope.poll_finished(key, cx)));
         ctx.spawn(group_end.map(|(), supervisor: &mut Self, ctx| supervisor.finished(ctx)));
     }
 

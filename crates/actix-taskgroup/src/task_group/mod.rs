@@ -7,10 +7,12 @@ use std::borrow::Cow;
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::rc::Rc;
+use std::task::Poll;
 
 use crate::child::ChildId;
 use crate::child_spec::Child;
 use crate::engine::child::into_child;
+use crate::engine::driver::{Driving, JoinDriving};
 use crate::engine::scope::{Scope, StopReason};
 use crate::engine::spec::SnapshotSource;
 use crate::error::{GroupError, GroupErrorKind, ReadyError, SpawnError};
@@ -233,7 +235,20 @@ impl<T: 'static> TaskGroup<T> {
 
     async fn wait(&self) {
         self.scope.begin_join(false);
-        poll_fn(|cx| self.scope.poll_finished(cx)).await;
+        let key = self.scope.waiter_key();
+        // The owner waits: it polls the children itself, as a `FuturesUnordered` is polled
+        // by its owner, so a child's wake reaches this task without a hop through the
+        // group's driver task (which keeps the timers). If this wait is dropped first, the
+        // driver task takes the children back.
+        let _give_back = JoinDriving::new(&self.scope);
+        poll_fn(|cx| {
+            if self.scope.poll_finished(key, cx).is_ready() {
+                return Poll::Ready(());
+            }
+            let _span = self.scope.span.enter();
+            self.scope.drive_children(cx, Driving::Join)
+        })
+        .await;
     }
 
     /// Waits until every started child is ready (R15): a future child is ready once started,
@@ -241,7 +256,8 @@ impl<T: 'static> TaskGroup<T> {
     /// returned. Fails if a child failed before it was ready, or was not ready within the
     /// group's [`ready_timeout`](TaskGroupBuilder::ready_timeout).
     pub async fn wait_ready(&self) -> Result<(), ReadyError> {
-        poll_fn(|cx| self.scope.poll_ready(cx)).await
+        let key = self.scope.ready_key();
+        poll_fn(|cx| self.scope.poll_ready(key, cx)).await
     }
 
     /// A live picture of the group (R16): every child's state, attempts and (if the group

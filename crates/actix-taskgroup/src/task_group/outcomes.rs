@@ -17,11 +17,14 @@ use crate::task_group::TaskGroup;
 /// The stream owns the group: dropping it cancels every child still running (R6).
 pub struct Outcomes<T: 'static> {
     group: TaskGroup<T>,
+    /// This stream's place among the group's waiters.
+    key: u64,
 }
 
 impl<T: 'static> Outcomes<T> {
     pub(crate) fn new(group: TaskGroup<T>) -> Self {
-        Outcomes { group }
+        let key = group.scope().waiter_key();
+        Outcomes { group, key }
     }
 }
 
@@ -29,7 +32,7 @@ impl<T: 'static> Stream for Outcomes<T> {
     type Item = ChildReport<T>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.group.scope().poll_next_ended(cx)
+        self.group.scope().poll_next_ended(self.key, cx)
     }
 }
 

@@ -66,7 +66,8 @@ impl<T: 'static> Handler<WaitReady> for GroupSupervisor<T> {
 
     fn handle(&mut self, _: WaitReady, _: &mut Context<Self>) -> Self::Result {
         let scope = Rc::clone(self.scope());
-        Box::pin(poll_fn(move |cx| scope.poll_ready(cx)))
+        let key = scope.ready_key();
+        Box::pin(poll_fn(move |cx| scope.poll_ready(key, cx)))
     }
 }
 
