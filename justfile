@@ -21,8 +21,12 @@ demo:
 example name:
     cargo run --release -p examples --example {{name}}
 
-# Run the benchmarks: the interleaved ratio harness, then the criterion benches
-bench:
+# The peer comparison (`just bench --quick`: under two minutes; `-- --svg docs/peers.svg` plots)
+bench *args:
+    cargo bench -p actix-taskgroup --bench peers -- {{args}}
+
+# The targets' harness and the criterion benches
+bench-ratios:
     cargo bench -p actix-taskgroup --bench ratios
     cargo bench -p actix-taskgroup --bench group_vs_raw
 

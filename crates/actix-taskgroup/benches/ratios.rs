@@ -27,31 +27,8 @@ fn median(samples: &mut [Duration]) -> Duration {
     samples[samples.len() / 2]
 }
 
-/// With `RUST_BACKTRACE` (or `RUST_LIB_BACKTRACE`) set, every `anyhow::Error` captures a
-/// backtrace (~5 µs), which would swamp every figure with an error in it: run again without.
-fn without_backtraces() -> Option<std::process::ExitCode> {
-    let set = ["RUST_BACKTRACE", "RUST_LIB_BACKTRACE"]
-        .iter()
-        .any(|name| std::env::var_os(name).is_some_and(|value| value != "0"));
-    if !set {
-        return None;
-    }
-    eprintln!(
-        "(backtraces are on: running again with RUST_BACKTRACE and RUST_LIB_BACKTRACE unset)"
-    );
-    let status = std::process::Command::new(std::env::current_exe().ok()?)
-        .args(std::env::args_os().skip(1))
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LIB_BACKTRACE")
-        .status()
-        .ok()?;
-    Some(std::process::ExitCode::from(
-        status.code().unwrap_or(1) as u8
-    ))
-}
-
 fn main() -> std::process::ExitCode {
-    if let Some(code) = without_backtraces() {
+    if let Some(code) = workloads::without_backtraces() {
         return code;
     }
     // `cargo test --benches` runs bench targets with `--bench` absent: stay quick then.

@@ -3,6 +3,7 @@
 // Each bench uses the workloads it compares; the criterion bench leaves one out.
 #![allow(dead_code)]
 
+pub mod peers;
 pub mod restarts;
 
 use std::cell::Cell;
@@ -198,4 +199,27 @@ pub async fn floor_actor_contexts(n: usize) -> usize {
         .map(|_| Box::pin(Context::new().into_future(Brief(Tell::Nobody))))
         .collect();
     contexts.count().await
+}
+
+/// With `RUST_BACKTRACE` (or `RUST_LIB_BACKTRACE`) set, every `anyhow::Error` captures a
+/// backtrace (~5 µs), which would swamp every figure with an error in it: run again without.
+pub fn without_backtraces() -> Option<std::process::ExitCode> {
+    let set = ["RUST_BACKTRACE", "RUST_LIB_BACKTRACE"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|value| value != "0"));
+    if !set {
+        return None;
+    }
+    eprintln!(
+        "(backtraces are on: running again with RUST_BACKTRACE and RUST_LIB_BACKTRACE unset)"
+    );
+    let status = std::process::Command::new(std::env::current_exe().ok()?)
+        .args(std::env::args_os().skip(1))
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
+        .status()
+        .ok()?;
+    Some(std::process::ExitCode::from(
+        status.code().unwrap_or(1) as u8
+    ))
 }
