@@ -392,25 +392,21 @@ impl StateMachineTest for Machine {
             live, expected_live,
             "live children (R1, R2)\n{snapshot}\n{model:?}"
         );
-        // Pending bug (tests/pending_bugs.rs): a finished supervisor's snapshot lists no
-        // children once its report is built.
-        if !(model.phase == Phase::Finished && snapshot.children.is_empty()) {
-            assert_eq!(snapshot.children.len(), model.children.len());
-            for (got, want) in snapshot.children.iter().zip(&model.children) {
-                let ok = match (got.state, want.st) {
-                    (ChildState::Running | ChildState::Starting, St::Running) => true,
-                    (ChildState::Stopping, St::Stopping) => true,
-                    (ChildState::Restarting { .. }, St::Restarting(_)) => true,
-                    (ChildState::Stopped(kind), St::Done(end)) => kind == outcome_kind(end),
-                    _ => false,
-                };
-                assert!(
-                    ok,
-                    "child {:?}: {:?}, the model says {:?}\n{snapshot}",
-                    got.name, got.state, want.st
-                );
-                assert_eq!(got.attempts, want.attempts, "{:?}: attempts", got.name);
-            }
+        assert_eq!(snapshot.children.len(), model.children.len());
+        for (got, want) in snapshot.children.iter().zip(&model.children) {
+            let ok = match (got.state, want.st) {
+                (ChildState::Running | ChildState::Starting, St::Running) => true,
+                (ChildState::Stopping, St::Stopping) => true,
+                (ChildState::Restarting { .. }, St::Restarting(_)) => true,
+                (ChildState::Stopped(kind), St::Done(end)) => kind == outcome_kind(end),
+                _ => false,
+            };
+            assert!(
+                ok,
+                "child {:?}: {:?}, the model says {:?}\n{snapshot}",
+                got.name, got.state, want.st
+            );
+            assert_eq!(got.attempts, want.attempts, "{:?}: attempts", got.name);
         }
         let answers = sut.answers.borrow();
         if model.phase == Phase::Finished && sut.asked > 0 {
