@@ -86,7 +86,9 @@ pub async fn read_jobs<R: AsyncRead + Unpin>(
             Ok(0) => break,
             Ok(_) => {}
             Err(error) => {
-                eprintln!("taskgroup exec: reading stdin failed: {error}");
+                crate::runner::warn(format_args!(
+                    "taskgroup exec: reading stdin failed: {error}"
+                ));
                 break;
             }
         }

@@ -31,6 +31,9 @@ pub struct JobFacts {
     pub exit: Option<ExitInfo>,
     /// Why the last attempt's process could not be started (not found, not executable, …).
     pub start_error: Option<String>,
+    /// Why the last attempt's log file (`--output-dir`) is incomplete: its path and the error
+    /// that stopped it (a full disk). The job went on.
+    pub log_error: Option<String>,
     /// The last lines of the last attempt's output.
     pub tail: Option<OutputTail>,
     /// When the first attempt began.
@@ -100,6 +103,7 @@ impl JobTable {
             facts.slurm = None;
             facts.exit = None;
             facts.start_error = None;
+            facts.log_error = None;
             facts.tail = Some(tail);
             facts.first_started.get_or_insert_with(Instant::now);
             facts.ended = None;

@@ -28,7 +28,8 @@ use crate::facts::JobTable;
 use crate::jobfile::{Backend, JobDef};
 use crate::naming::log_file_path;
 use crate::process::{
-    DEFAULT_TAIL_BYTES, ExitInfo, OutputOptions, OutputTail, ProcessSpec, run_until_stopped, spawn,
+    DEFAULT_TAIL_BYTES, ExitInfo, OutputOptions, OutputTail, ProcessSpec, RunningJob,
+    run_until_stopped, spawn,
 };
 use crate::slurm::{RunningStep, SlurmIds, StepContext, StepEnd};
 
@@ -87,9 +88,12 @@ impl JobRunner {
         let attempt = control.attempt();
         let tail = OutputTail::new(DEFAULT_TAIL_BYTES);
         let mut options = OutputOptions::new().tail(tail.clone());
-        if let Some(dir) = &self.output_dir {
-            options =
-                options.log_file(log_file_path(dir, self.log_number, &self.def.name, attempt));
+        let log = self
+            .output_dir
+            .as_ref()
+            .map(|dir| log_file_path(dir, self.log_number, &self.def.name, attempt));
+        if let Some(log) = &log {
+            options = options.log_file(log);
         }
         if let Some(ready) = self.def.ready.clone() {
             let control = control.clone();
@@ -110,6 +114,8 @@ impl JobRunner {
             started: Instant::now(),
             exit: None,
             start_error: None,
+            log,
+            process: None,
         };
         let spec = self.def.process_spec(attempt);
         match &self.slurm {
@@ -130,8 +136,8 @@ impl JobRunner {
         control: &ChildControl,
         end: &mut AttemptEnd,
     ) -> Result<(), JobFailed> {
-        let mut process = match spawn(spec, options) {
-            Ok(process) => process,
+        let process = match spawn(spec, options) {
+            Ok(process) => end.process.insert(process),
             Err(error) => {
                 let message = error.to_string();
                 end.start_error = Some(message.clone());
@@ -140,7 +146,7 @@ impl JobRunner {
         };
         let pid = process.pid();
         self.table.update(self.index, |facts| facts.pid = Some(pid));
-        let exit = run_until_stopped(&mut process, control.stop_requested()).await;
+        let exit = run_until_stopped(process, control.stop_requested()).await;
         let exit = exit.map_err(|error| JobFailed::Wait(error.to_string()))?;
         end.exit = Some(exit);
         if exit.success() || control.is_stop_requested() {
@@ -209,7 +215,7 @@ impl JobRunner {
 }
 
 /// The end of one attempt, recorded when it is dropped: at the end of the future, or when the
-/// library drops the future (its process was then killed by `RunningJob`'s `Drop`).
+/// library drops the future (a local process is then killed by `RunningJob`'s `Drop`, here).
 struct AttemptEnd {
     runner: Rc<JobRunner>,
     attempt: u32,
@@ -217,6 +223,11 @@ struct AttemptEnd {
     started: Instant,
     exit: Option<ExitInfo>,
     start_error: Option<String>,
+    /// The attempt's log file, with `--output-dir`.
+    log: Option<PathBuf>,
+    /// The attempt's local process, once started: owned here so that how its log fared is
+    /// known however the attempt ends.
+    process: Option<RunningJob>,
 }
 
 /// What `RunningJob`'s `Drop` does to a process that is still running.
@@ -227,6 +238,15 @@ const KILLED: ExitInfo = ExitInfo {
 
 impl Drop for AttemptEnd {
     fn drop(&mut self) {
+        // A full disk stops the log, not the job: the report says the log is incomplete.
+        let log_error = self.process.take().and_then(|process| {
+            let error = process.log_error()?;
+            let path = self
+                .log
+                .as_deref()
+                .unwrap_or(std::path::Path::new("the log"));
+            Some(format!("{}: {error}", path.display()))
+        });
         let runner = &self.runner;
         let started = runner
             .table
@@ -248,6 +268,7 @@ impl Drop for AttemptEnd {
         runner.table.update(runner.index, |facts| {
             facts.exit = exit;
             facts.start_error = start_error;
+            facts.log_error = log_error;
             facts.ended = Some(Instant::now());
         });
         runner.console.job_output(

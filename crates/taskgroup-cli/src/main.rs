@@ -25,7 +25,8 @@ fn main() {
         Command::SlurmStep(step) => wrapper::run(&step.nonce, &step.command),
         Command::Check(check) => match jobfile::load(&check.file) {
             Ok(root) => {
-                println!("ok: {}", counts(&root));
+                // Not `println!`, which panics when stdout is closed or full.
+                let _ = writeln!(std::io::stdout(), "ok: {}", counts(&root));
                 EXIT_SUCCESS
             }
             Err(error) => bad_file(&error),
@@ -91,13 +92,13 @@ fn counts(root: &GroupDef) -> String {
 }
 
 fn bad_file(error: &JobFileError) -> u8 {
-    eprintln!("{error}");
-    eprintln!("taskgroup: nothing was run");
+    runner::warn(format_args!("{error}\ntaskgroup: nothing was run"));
     EXIT_BAD_INPUT
 }
 
 fn bad_input(message: &str) -> u8 {
-    eprintln!("taskgroup: {message}");
-    eprintln!("taskgroup: nothing was run");
+    runner::warn(format_args!(
+        "taskgroup: {message}\ntaskgroup: nothing was run"
+    ));
     EXIT_BAD_INPUT
 }

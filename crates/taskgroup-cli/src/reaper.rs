@@ -26,11 +26,12 @@
 
 use std::fs;
 use std::io;
+use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::sys::prctl;
 use nix::sys::signal::{Signal, kill, killpg};
-use nix::sys::wait::waitpid;
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{Pid, getpgrp, getpid};
 
 /// A sweep that keeps finding children after this many rounds is facing a process that forks
@@ -72,6 +73,8 @@ pub struct ProcessEntry {
     pub parent: u32,
     /// Its process group's id.
     pub group: u32,
+    /// Its session's id.
+    pub session: u32,
     /// Its state letter (`R`, `S`, `D`, `Z` for a zombie, …).
     pub state: char,
 }
@@ -123,6 +126,60 @@ pub fn sweep() -> io::Result<SweepReport> {
     Err(io::Error::other(format!(
         "children kept appearing after {MAX_SWEEP_ROUNDS} rounds of sweeping"
     )))
+}
+
+/// How often, at most, [`reap_orphans_while_running`] looks for orphans to reap.
+pub const ORPHAN_REAP_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Reaps every child of the runner that has died and that nobody else will reap: the zombies
+/// of orphans re-parented to the runner (a subreaper) from somewhere in a job's tree. Returns
+/// their pids. Never blocks.
+///
+/// A process the runner started itself is never reaped here, so that its owner still sees
+/// its exit: a job's process leads its own group in the runner's session (its
+/// [`RunningJob`](crate::process::RunningJob) or Tokio reaps it), a helper command stays in the
+/// runner's own group. An orphan is in neither: it is in a job's group without leading it, or
+/// it left the runner's session (`setsid`).
+///
+/// # Errors
+///
+/// `/proc` cannot be read, or the runner's session cannot be known.
+pub fn reap_orphans() -> io::Result<Vec<u32>> {
+    let runner = getpid();
+    let runner_group = getpgrp().as_raw().unsigned_abs();
+    let runner_session = nix::unistd::getsid(None)?.as_raw().unsigned_abs();
+    let mut reaped = Vec::new();
+    for child in children_of(runner.as_raw().unsigned_abs())? {
+        let started_here = child.group == runner_group
+            || (child.group == child.pid && child.session == runner_session);
+        if child.state != 'Z' || started_here {
+            continue;
+        }
+        // Ours alone to reap (our child, and no owner waits for it): a zombie, so at once.
+        if let Ok(WaitStatus::Exited(..) | WaitStatus::Signaled(..)) =
+            waitpid(raw_pid(child.pid), Some(WaitPidFlag::WNOHANG))
+        {
+            reaped.push(child.pid);
+        }
+    }
+    Ok(reaped)
+}
+
+/// Reaps orphans as they die, for as long as it is polled (spawn it on the runner's arbiter
+/// for the length of the run): on each SIGCHLD, at most once per [`ORPHAN_REAP_INTERVAL`].
+/// Without it, every orphan that dies during a run keeps its zombie, a process-table entry,
+/// until the final [`sweep`]; a long `exec` of jobs that leave helpers behind would fill the
+/// table.
+pub async fn reap_orphans_while_running() {
+    let Ok(mut child_exits) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::child())
+    else {
+        return;
+    };
+    while child_exits.recv().await.is_some() {
+        let _ = reap_orphans();
+        // SIGCHLDs that arrive meanwhile are kept as one: the next look is after this pause.
+        tokio::time::sleep(ORPHAN_REAP_INTERVAL).await;
+    }
 }
 
 /// Reaps `pid` once it has died. A pid that is no longer our child (reaped meanwhile by its
@@ -182,10 +239,12 @@ fn parse_stat(stat: &str) -> Option<ProcessEntry> {
     let state = fields.next()?.chars().next()?;
     let parent = fields.next()?.parse().ok()?;
     let group = fields.next()?.parse().ok()?;
+    let session = fields.next()?.parse().ok()?;
     Some(ProcessEntry {
         pid,
         parent,
         group,
+        session,
         state,
     })
 }
@@ -203,6 +262,7 @@ mod tests {
                 pid: 4242,
                 parent: 17,
                 group: 4242,
+                session: 4242,
                 state: 'R'
             })
         );
@@ -216,6 +276,7 @@ mod tests {
         );
         assert_eq!(parse_stat("garbage"), None);
         assert_eq!(parse_stat("12 (x) S"), None);
+        assert_eq!(parse_stat("12 (x) S 3 12"), None);
     }
 
     #[test]

@@ -38,6 +38,13 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 /// How often the terminal view is redrawn from a snapshot.
 const VIEW_TICK: Duration = Duration::from_millis(100);
 
+/// Writes `line` and a newline to stderr, for the runner's own messages. Unlike `eprintln!`
+/// it never panics: a stderr that is closed (`2>&1 | head`) or full loses the message, and
+/// the run still ends with its own exit status (and its sweep).
+pub fn warn(line: impl std::fmt::Display) {
+    let _ = writeln!(io::stderr(), "{line}");
+}
+
 /// Checks the output options before anything runs: `--output-dir` is created, `--json`'s
 /// directory must exist.
 ///
@@ -63,6 +70,17 @@ pub fn prepare(output: &OutputArgs) -> Result<(), String> {
         }
         if path.is_dir() {
             return Err(format!("--json {}: is a directory", path.display()));
+        }
+        // The report is renamed over the path: a device or a pipe there (`/dev/stdout`) would
+        // be replaced by a regular file, not written to.
+        if let Ok(meta) = fs::metadata(path)
+            && !meta.is_file()
+        {
+            return Err(format!(
+                "--json {}: not a regular file (the report is written beside it and renamed \
+                 over it)",
+                path.display()
+            ));
         }
     }
     Ok(())
@@ -172,9 +190,9 @@ where
     }
     // A Linux guarantee (DESIGN §7); elsewhere the runner still stops process groups.
     if let Err(error) = reaper::become_subreaper() {
-        eprintln!(
+        warn(format_args!(
             "taskgroup: cannot become a child subreaper ({error}): descendants that leave their job's process group may outlive the run"
-        );
+        ));
     }
     let system = actix_rt::System::new();
     let output = output.clone();
@@ -188,6 +206,7 @@ where
             slurm: slurm.as_ref().map(|slurm| Rc::clone(slurm.context())),
             root_name,
         });
+        let orphans = actix_rt::spawn(reaper::reap_orphans_while_running());
         let finished = body(Rc::clone(&context)).await;
         if let Some(slurm) = slurm {
             // Before the sweep: it would SIGKILL the srun processes still ending, and an
@@ -198,6 +217,7 @@ where
                 .is_ok_and(|interrupted| interrupted.signal().is_some());
             slurm.settle(interrupted).await;
         }
+        orphans.abort();
         context.console.finish();
         report(finished, &context, &output)
     })
@@ -228,19 +248,23 @@ fn live_view(
 fn report(finished: Finished, context: &RunContext, output: &OutputArgs) -> u8 {
     // Every job has ended or been dropped (R1): whatever is left escaped its process group.
     if let Err(error) = reaper::sweep() {
-        eprintln!("taskgroup: sweeping stray processes failed: {error}");
+        warn(format_args!(
+            "taskgroup: sweeping stray processes failed: {error}"
+        ));
     }
     let interrupted = match finished.interrupted {
         Ok(interrupted) => interrupted,
         Err(error) => {
-            eprintln!("taskgroup: cannot handle SIGINT/SIGTERM: {error}");
+            warn(format_args!(
+                "taskgroup: cannot handle SIGINT/SIGTERM: {error}"
+            ));
             Interrupted::default()
         }
     };
     let library_report = match finished.report {
         Ok(report) => report,
         Err(error) => {
-            eprintln!("taskgroup: lost the run's report: {error}");
+            warn(format_args!("taskgroup: lost the run's report: {error}"));
             return EXIT_FAILED;
         }
     };
@@ -263,17 +287,47 @@ fn report(finished: Finished, context: &RunContext, output: &OutputArgs) -> u8 {
             .map_err(io::Error::other)
             .and_then(|text| json::write_atomically(path, &text));
         if let Err(error) = written {
-            eprintln!("taskgroup: cannot write {}: {error}", path.display());
+            // A report from an earlier run must not pass for this run's.
+            let _ = fs::remove_file(path);
+            warn(format_args!(
+                "taskgroup: cannot write {}: {error}; there is no JSON report",
+                path.display()
+            ));
             code = EXIT_FAILED;
         }
+    }
+    let mut incomplete = Vec::new();
+    incomplete_logs(&tree, "", &mut incomplete);
+    for (job, error) in &incomplete {
+        warn(format_args!(
+            "taskgroup: the log of {job} is incomplete: {error}"
+        ));
+        code = EXIT_FAILED;
     }
     if let Some(status) = interrupted.exit_code() {
         let name = interrupted
             .signal()
             .and_then(|number| nix::sys::signal::Signal::try_from(number).ok())
             .map_or("a signal", |signal| signal.as_str());
-        eprintln!("taskgroup: interrupted by {name}: every job was stopped");
+        warn(format_args!(
+            "taskgroup: interrupted by {name}: every job was stopped"
+        ));
         code = status;
     }
     code
+}
+
+/// Every job of `node` whose last attempt's log is incomplete, as (its path, why).
+fn incomplete_logs(node: &report::ReportNode, prefix: &str, out: &mut Vec<(String, String)>) {
+    for child in node.children() {
+        let path = supervise::join_path(prefix, &child.name);
+        match &child.detail {
+            report::NodeDetail::Job(facts) => {
+                if let Some(error) = &facts.log_error {
+                    out.push((path, error.clone()));
+                }
+            }
+            report::NodeDetail::Group(_) => incomplete_logs(child, &path, out),
+        }
+    }
 }

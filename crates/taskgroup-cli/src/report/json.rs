@@ -15,7 +15,9 @@
 //! `exit_code` (or null), `signal` (a name like `"SIGKILL"`, or null), `command` and `pid`
 //! (the last attempt's, or null); jobs on the Slurm backend add `slurm_job_id` and
 //! `slurm_step_id` (the last attempt's step `J.S`, each null until Slurm gave it; `pid` is
-//! then the local `srun`'s); groups add `children`.
+//! then the local `srun`'s); a job whose last attempt's `--output-dir` log could not be
+//! written whole adds `log_error` (its path and the error, e.g. a full disk); groups add
+//! `children`.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -48,6 +50,8 @@ struct JsonNode<'a> {
     slurm_step_id: Option<Option<u64>>,
     error: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    log_error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     children: Option<Vec<JsonNode<'a>>>,
 }
 
@@ -68,6 +72,7 @@ fn json_node(node: &ReportNode) -> JsonNode<'_> {
         slurm_job_id: None,
         slurm_step_id: None,
         error: node.error.as_deref(),
+        log_error: None,
         children: None,
     };
     match &node.detail {
@@ -77,6 +82,7 @@ fn json_node(node: &ReportNode) -> JsonNode<'_> {
             json.signal = Some(facts.exit.and_then(|exit| exit.signal_name()));
             json.command = Some(&facts.command);
             json.pid = Some(facts.pid);
+            json.log_error = facts.log_error.as_deref();
             json.slurm_job_id = facts.slurm.map(|ids| ids.job);
             json.slurm_step_id = facts.slurm.map(|ids| ids.step);
         }

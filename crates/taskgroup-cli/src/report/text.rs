@@ -107,6 +107,11 @@ fn write_node(
     }
     let _ = writeln!(out, "{}", line.trim_end());
     if let NodeDetail::Job(facts) = &node.detail
+        && let Some(error) = &facts.log_error
+    {
+        let _ = writeln!(out, "{indent}  │ log incomplete: {error}");
+    }
+    if let NodeDetail::Job(facts) = &node.detail
         && node.is_failure()
     {
         if let Some(error) = facts.start_error.as_ref().or(node.error.as_ref())

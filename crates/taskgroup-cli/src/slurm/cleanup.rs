@@ -119,9 +119,9 @@ impl Cleanup {
         self.closed.set(true);
         self.wake.notify_one();
         if tokio::time::timeout(SETTLE_BOUND, worker).await.is_err() {
-            eprintln!(
+            crate::runner::warn(format_args!(
                 "taskgroup: srun processes did not end within {SETTLE_BOUND:?} of being cancelled"
-            );
+            ));
         }
         if self.forced.get() > 0 || interrupted {
             self.verify_gone().await;
@@ -136,7 +136,9 @@ impl Cleanup {
             let left = match self.still_listed().await {
                 Ok(left) => left,
                 Err(error) => {
-                    eprintln!("taskgroup: cannot ask squeue what is left: {error}");
+                    crate::runner::warn(format_args!(
+                        "taskgroup: cannot ask squeue what is left: {error}"
+                    ));
                     return;
                 }
             };
@@ -144,10 +146,10 @@ impl Cleanup {
                 return;
             }
             if Instant::now() > deadline {
-                eprintln!(
+                crate::runner::warn(format_args!(
                     "taskgroup: still in Slurm {GONE_BOUND:?} after being cancelled: {}",
                     left.join(" ")
-                );
+                ));
                 return;
             }
             if !cancelled {

@@ -168,7 +168,9 @@ async fn stop_gracefully(
             }, if term.is_some() => {
                 term = None;
                 if let Err(error) = sent {
-                    eprintln!("taskgroup: scancel --signal=TERM failed: {error}");
+                    crate::runner::warn(format_args!(
+                        "taskgroup: scancel --signal=TERM failed: {error}"
+                    ));
                 }
             }
         }
@@ -197,7 +199,9 @@ impl Drop for RunningStep {
             match target {
                 StopTarget::Step(id) => {
                     if let Err(error) = scancel(id, None).await {
-                        eprintln!("taskgroup: scancel {id} failed: {error}");
+                        crate::runner::warn(format_args!(
+                            "taskgroup: scancel {id} failed: {error}"
+                        ));
                         let _ = srun.terminate();
                     }
                 }
