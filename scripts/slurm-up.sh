@@ -17,7 +17,10 @@
 #   /var/spool/slurmctld (state), /var/spool/slurmd (spool)
 #
 # Environment:
-#   SLURM_UP_TIMEOUT   seconds to wait for the node to become idle (default 30)
+#   SLURM_UP_TIMEOUT     seconds to wait for the node to become idle (default 30)
+#   SLURM_UP_PROCTRACK   auto (default: cgroup when the cgroup v1 freezer is writable, else
+#                        linuxproc), or cgroup, linuxproc, pgid: to measure what each one
+#                        guarantees (docs/slurm.md). Run again without it to go back.
 set -euo pipefail
 
 T0=$(date +%s.%N)
@@ -129,13 +132,27 @@ freezer_ok() {
     mkdir "$probe" 2>/dev/null || return 1
     rmdir "$probe"
 }
-if freezer_ok; then
-    PROCTRACK=proctrack/cgroup
-    PROCTRACK_WHY="cgroup v1 freezer at /sys/fs/cgroup/freezer is writable"
-else
-    PROCTRACK=proctrack/linuxproc
-    PROCTRACK_WHY="no writable cgroup v1 freezer hierarchy"
-fi
+case ${SLURM_UP_PROCTRACK:-auto} in
+    auto)
+        if freezer_ok; then
+            PROCTRACK=proctrack/cgroup
+            PROCTRACK_WHY="cgroup v1 freezer at /sys/fs/cgroup/freezer is writable"
+        else
+            PROCTRACK=proctrack/linuxproc
+            PROCTRACK_WHY="no writable cgroup v1 freezer hierarchy"
+        fi
+        ;;
+    cgroup)
+        freezer_ok || die "SLURM_UP_PROCTRACK=cgroup, but there is no writable cgroup v1 freezer"
+        PROCTRACK=proctrack/cgroup
+        PROCTRACK_WHY="SLURM_UP_PROCTRACK=cgroup"
+        ;;
+    linuxproc | pgid)
+        PROCTRACK=proctrack/$SLURM_UP_PROCTRACK
+        PROCTRACK_WHY="SLURM_UP_PROCTRACK=$SLURM_UP_PROCTRACK"
+        ;;
+    *) die "SLURM_UP_PROCTRACK must be auto, cgroup, linuxproc or pgid, not '$SLURM_UP_PROCTRACK'" ;;
+esac
 
 # "NodeName=vm CPUs=2 Boards=1 SocketsPerBoard=1 CoresPerSocket=2 ThreadsPerCore=1 RealMemory=24105"
 NODE_HW=$(slurmd -C 2>/dev/null | sed -n 's/^NodeName=[^ ]* //p' | head -n 1)
@@ -186,7 +203,9 @@ KillWait=3
 # MinJobAge: seconds a finished job stays visible to squeue/scontrol (no
 # accounting database here, so afterwards it is gone).
 MinJobAge=5
-InactiveLimit=0
+# A job whose srun or salloc stopped answering (killed by SIGKILL, say) is ended after this
+# many seconds, instead of holding the node's CPUs forever.
+InactiveLimit=30
 Waittime=0
 MessageTimeout=10
 SlurmctldTimeout=30

@@ -25,7 +25,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::duration::parse_duration;
 use crate::jobfile::{Backend, GroupPolicy};
-use crate::slurm::{SlurmResources, check_mem, check_partition};
+use crate::slurm::{Proctrack, SlurmResources, check_mem, check_partition};
 
 /// The default grace period between SIGTERM and SIGKILL (`--grace`).
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
@@ -134,6 +134,12 @@ pub struct RunArgs {
 /// `taskgroup slurm-step NONCE -- COMMAND…`: what runs inside a Slurm step.
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
 pub struct SlurmStepArgs {
+    /// How Slurm tracks the step's processes (`ProctrackType` without `proctrack/`).
+    #[arg(long, value_enum, default_value_t = Proctrack::Cgroup)]
+    pub proctrack: Proctrack,
+    /// stdin is the runner's pipe: end-of-file means the runner is gone.
+    #[arg(long)]
+    pub watch_stdin: bool,
     /// The run's marker nonce, for the status lines.
     #[arg(value_name = "NONCE")]
     pub nonce: String,

@@ -22,7 +22,14 @@ fn main() {
     };
     let code = match command {
         // First and alone: it runs inside a Slurm step, for every job (issue 21).
-        Command::SlurmStep(step) => wrapper::run(&step.nonce, &step.command),
+        Command::SlurmStep(step) => wrapper::run(
+            &step.nonce,
+            &step.command,
+            wrapper::WrapperOptions {
+                proctrack: step.proctrack,
+                watch_stdin: step.watch_stdin,
+            },
+        ),
         Command::Check(check) => match jobfile::load(&check.file) {
             Ok(root) => {
                 // Not `println!`, which panics when stdout is closed or full.

@@ -7,9 +7,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
-use common::binary::{binary, both, child, report, taskgroup, text};
+use common::binary::{both, child, report, taskgroup, text};
 use common::slurm::{in_allocation, listed, require, unique};
 use serde_json::Value;
 
@@ -115,9 +114,7 @@ fn the_report_s_step_ids_are_slurm_s_inside_an_allocation() -> std::io::Result<(
             job("b")
         ),
     )?;
-    let output = Command::new(&in_allocation(2)[0])
-        .args(&in_allocation(2)[1..])
-        .arg(binary())
+    let output = in_allocation(2)
         .args(["run", "--quiet", "--json"])
         .arg(&json)
         .arg(&file)

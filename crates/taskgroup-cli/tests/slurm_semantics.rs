@@ -7,9 +7,8 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::process::Command;
 
-use common::binary::{binary, both, child, report, taskgroup};
+use common::binary::{both, child, report, taskgroup};
 use common::slurm::{in_allocation, listed, require, unique};
 
 #[test]
@@ -33,10 +32,7 @@ fn restarts_run_as_new_steps_of_the_allocation() -> std::io::Result<()> {
             ids = ids.display()
         ),
     )?;
-    let salloc = in_allocation(1);
-    let output = Command::new(&salloc[0])
-        .args(&salloc[1..])
-        .arg(binary())
+    let output = in_allocation(1)
         .args(["run", "--quiet", "--json"])
         .arg(&json)
         .arg(&file)

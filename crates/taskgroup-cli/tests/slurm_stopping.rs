@@ -12,7 +12,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::binary::{binary, both, child, report, survivors, wait_bounded, wait_for_pids};
-use common::slurm::{in_allocation, listed, require, unique, wait_listed_in_state};
+use common::slurm::{
+    Runner, listed, proctrack, require, salloc_args, unique, wait_listed_in_state,
+};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
@@ -41,24 +43,25 @@ fn run_file(source: &str, dir: &Path, allocation: bool, started: (&Path, usize))
     let json = dir.join("report.json");
     std::fs::write(&file, source).unwrap_or_else(|error| panic!("{error}"));
     let mut command = if allocation {
-        let salloc = in_allocation(2);
-        let mut command = Command::new(&salloc[0]);
-        command.args(&salloc[1..]).arg(binary());
+        let mut command = Command::new("salloc");
+        command.args(salloc_args(2));
         command
     } else {
         Command::new(binary())
     };
-    let mut runner = command
-        .args(["run", "--quiet", "--json"])
-        .arg(&json)
-        .arg(&file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|error| panic!("{error}"));
+    let mut runner = Runner(
+        command
+            .args(["run", "--quiet", "--json"])
+            .arg(&json)
+            .arg(&file)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| panic!("{error}")),
+    );
     let processes = wait_for_pids(started.0, started.1);
     let from = Instant::now();
-    let (status, stdout, stderr) = wait_bounded(&mut runner, Duration::from_secs(10));
+    let (status, stdout, stderr) = wait_bounded(&mut runner.0, Duration::from_secs(10));
     Ran {
         status: status.code(),
         elapsed: from.elapsed(),
@@ -104,8 +107,14 @@ fn fail_fast_stops_a_sibling_with_term_then_kills_it_after_the_grace() {
         "TERM\n",
         "the TERM reached the job through Slurm, once"
     );
-    // 300 ms of grace, then scancel: well within two seconds of the failure.
-    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+    // 300 ms of grace, then scancel: well within two seconds of the failure. With
+    // proctrack/pgid Slurm itself takes 3 s to end a cancelled step (measured with a bare
+    // srun too).
+    let bound = match proctrack().as_str() {
+        "proctrack/pgid" => Duration::from_secs(5),
+        _ => Duration::from_secs(2),
+    };
+    assert!(elapsed < bound, "{elapsed:?}");
     assert!(
         survivors(&processes).is_empty(),
         "still alive: {processes:?}"
@@ -228,23 +237,27 @@ fn sigint_to_the_runner_cancels_every_step_and_leaves_nothing() {
             "name = '{root}'\nbackend = 'slurm'\ngrace = '300ms'\ncpus_per_task = 1\n{}{}{}",
             job("a"),
             job("b"),
-            job("queued")
+            job("c")
         ),
     )
     .unwrap_or_else(|error| panic!("{error}"));
-    let mut runner = Command::new(binary())
-        .args(["run", "--quiet", "--json"])
-        .arg(&json)
-        .arg(&file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|error| panic!("{error}"));
+    let mut runner = Runner(
+        Command::new(binary())
+            .args(["run", "--quiet", "--json"])
+            .arg(&json)
+            .arg(&file)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| panic!("{error}")),
+    );
+    // Two of the three run (two pids each), the third waits in Slurm's queue: which one is
+    // Slurm's choice.
     let processes = wait_for_pids(&pids, 4);
-    wait_listed_in_state(&format!("{root}/queued"), "PENDING");
-    let pid = Pid::from_raw(i32::try_from(runner.id()).unwrap_or(i32::MAX));
+    wait_listed_in_state(&format!("{root}/"), "PENDING");
+    let pid = Pid::from_raw(i32::try_from(runner.0.id()).unwrap_or(i32::MAX));
     kill(pid, Signal::SIGINT).unwrap_or_else(|error| panic!("{error}"));
-    let (status, stdout, stderr) = wait_bounded(&mut runner, Duration::from_secs(10));
+    let (status, stdout, stderr) = wait_bounded(&mut runner.0, Duration::from_secs(10));
     assert_eq!(status.code(), Some(130), "{stdout}{stderr}");
     // Nothing of the run is queued or running in Slurm, the moment the runner has exited.
     assert!(
@@ -256,15 +269,61 @@ fn sigint_to_the_runner_cancels_every_step_and_leaves_nothing() {
     let gone = common::eventually(|| survivors(&processes).is_empty());
     assert!(gone, "still alive: {left:?}");
     let report = report(&json);
-    for name in ["a", "b"] {
-        assert_eq!(child(&report, name)["outcome"], "cancelled", "{report:#}");
-        assert_eq!(child(&report, name)["signal"], "SIGTERM", "{report:#}");
+    let (mut ran, mut queued) = (0, 0);
+    for name in ["a", "b", "c"] {
+        let job = child(&report, name);
+        assert_eq!(job["outcome"], "cancelled", "{report:#}");
+        if job["slurm_step_id"].is_null() {
+            // Withdrawn from the queue: srun had named its job, no step ever ran.
+            assert!(job["slurm_job_id"].is_u64(), "{job:#}");
+            queued += 1;
+        } else {
+            assert_eq!(job["signal"], "SIGTERM", "{report:#}");
+            ran += 1;
+        }
     }
-    let queued = child(&report, "queued");
-    assert_eq!(queued["outcome"], "cancelled", "{report:#}");
-    assert!(
-        queued["slurm_job_id"].is_u64(),
-        "srun named its job: {queued:#}"
+    assert_eq!((ran, queued), (2, 1), "{report:#}");
+}
+
+#[test]
+fn a_runner_killed_by_sigkill_leaves_no_step_running() {
+    let Some(_slurm) = require("a_runner_killed_by_sigkill_leaves_no_step_running") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("{error}"));
+    let pids = dir.path().join("pids");
+    let file = dir.path().join("jobs.toml");
+    let root = unique("sigkill");
+    std::fs::write(
+        &file,
+        format!(
+            "name = '{root}'\nbackend = 'slurm'\n\
+             [[job]]\nname = 'long'\ncommand = 'echo $$ >> {}; exec sleep 300'\n",
+            pids.display()
+        ),
+    )
+    .unwrap_or_else(|error| panic!("{error}"));
+    let mut runner = Runner(
+        Command::new(binary())
+            .args(["run", "--quiet"])
+            .arg(&file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| panic!("{error}")),
     );
-    assert_eq!(queued["slurm_step_id"], serde_json::Value::Null);
+    let processes = wait_for_pids(&pids, 1);
+    // No chance to cancel anything: only its pipe to srun closes, which the step's wrapper
+    // sees.
+    runner.0.kill().unwrap_or_else(|error| panic!("{error}"));
+    let _ = runner.0.wait();
+    assert!(
+        common::eventually(|| listed(&root).is_empty()),
+        "left in Slurm: {:?}",
+        listed(&root)
+    );
+    assert!(
+        common::eventually(|| survivors(&processes).is_empty()),
+        "still alive: {processes:?}"
+    );
 }

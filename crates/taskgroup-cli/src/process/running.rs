@@ -10,7 +10,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
 use nix::unistd::Pid;
 use tokio::io::{AsyncRead, AsyncReadExt};
-use tokio::process::{Child, ChildStderr, ChildStdout};
+use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::Instant;
 
@@ -46,7 +46,11 @@ pub fn spawn(spec: &ProcessSpec, output: OutputOptions) -> io::Result<RunningJob
     command
         .args(spec.args())
         .envs(spec.envs().iter().map(|(key, value)| (key, value)))
-        .stdin(Stdio::null())
+        .stdin(if spec.holds_stdin() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
@@ -62,6 +66,7 @@ pub fn spawn(spec: &ProcessSpec, output: OutputOptions) -> io::Result<RunningJob
     };
     let pid = Pid::from_raw(i32::try_from(pid).map_err(io::Error::other)?);
     Ok(RunningJob {
+        _held_stdin: child.stdin.take(),
         stdout: child.stdout.take(),
         stderr: child.stderr.take(),
         child,
@@ -108,6 +113,8 @@ pub struct RunningJob {
     child: Child,
     pid: Pid,
     exit: Option<ExitInfo>,
+    /// Held open, never written ([`ProcessSpec::hold_stdin`]); `None` for `/dev/null`.
+    _held_stdin: Option<ChildStdin>,
     stdout: Option<ChildStdout>,
     stderr: Option<ChildStderr>,
     /// SIGCHLD notifications, registered on the first wait.

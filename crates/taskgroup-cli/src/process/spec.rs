@@ -29,6 +29,7 @@ pub struct ProcessSpec {
     args: Vec<OsString>,
     cwd: Option<PathBuf>,
     env: Vec<(OsString, OsString)>,
+    hold_stdin: bool,
 }
 
 impl ProcessSpec {
@@ -41,6 +42,7 @@ impl ProcessSpec {
             args: words.collect(),
             cwd: None,
             env: Vec::new(),
+            hold_stdin: false,
         }
     }
 
@@ -75,6 +77,20 @@ impl ProcessSpec {
     pub fn attempt_of(self, name: &str, attempt: u32) -> ProcessSpec {
         self.env(ENV_JOB_NAME, name)
             .env(ENV_ATTEMPT, attempt.to_string())
+    }
+
+    /// Gives the process a pipe as stdin instead of `/dev/null`: the runner holds it open and
+    /// never writes to it, so the process reads end-of-file only once the runner is gone
+    /// (even killed by SIGKILL). The Slurm backend's `srun` forwards it to the step's
+    /// wrapper, which then stops the job (`crate::slurm::wrapper`).
+    pub fn hold_stdin(mut self) -> ProcessSpec {
+        self.hold_stdin = true;
+        self
+    }
+
+    /// Whether stdin is such a pipe ([`hold_stdin`](Self::hold_stdin)).
+    pub fn holds_stdin(&self) -> bool {
+        self.hold_stdin
     }
 
     /// The program to run.

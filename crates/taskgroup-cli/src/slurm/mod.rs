@@ -32,13 +32,30 @@ pub use protocol::{Marker, SrunLine, TaskStatus, WrapperLine};
 pub use resources::{SlurmResources, check_mem, check_partition, slurm_time};
 pub use state::{SlurmIds, StepEnd, StepId, StepState};
 pub use step::{RunningStep, StepContext};
+pub use wrapper::Proctrack;
 
 /// The variable that names the wrapper binary to run inside steps, for clusters where the
 /// runner's own path is not visible on the compute nodes. Default: the runner's own binary.
 pub const ENV_WRAPPER: &str = "TASKGROUP_SLURM_WRAPPER";
 
 /// The Slurm commands the backend runs.
-const COMMANDS: [&str; 3] = ["srun", "scancel", "squeue"];
+const COMMANDS: [&str; 4] = ["srun", "scancel", "squeue", "scontrol"];
+
+/// The cluster's `ProctrackType` (`proctrack/cgroup`, …), from `scontrol show config`;
+/// `None` when it cannot be asked.
+pub fn proctrack() -> Option<String> {
+    let output = std::process::Command::new("scontrol")
+        .args(["show", "config"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.lines().find_map(|line| {
+        let (key, value) = line.split_once('=')?;
+        (key.trim() == "ProctrackType").then(|| value.trim().to_owned())
+    })
+}
 
 /// The Slurm backend of one run, once started on the run's arbiter.
 #[derive(Debug)]
@@ -77,6 +94,7 @@ impl SlurmBackend {
             marker: Marker::fresh(),
             wrapper,
             in_allocation: std::env::var_os("SLURM_JOB_ID").is_some(),
+            proctrack: Proctrack::of_plugin(proctrack().as_deref()),
             cleanup: Rc::new(Cleanup::default()),
         })
     }

@@ -26,6 +26,7 @@ use super::cleanup::{Cleanup, scancel};
 use super::protocol::Marker;
 use super::resources::SlurmResources;
 use super::state::{SharedStep, SlurmIds, StepEnd, StepId, step_filter};
+use super::wrapper::Proctrack;
 use crate::process::{OutputOptions, ProcessSpec, RunningJob, spawn};
 
 /// How long a forced stop waits for srun to exit before it kills srun itself (which makes
@@ -42,6 +43,8 @@ pub struct StepContext {
     /// Whether the runner runs inside an allocation (`SLURM_JOB_ID` set): steps are created
     /// in it. Otherwise each job is its own allocation.
     pub in_allocation: bool,
+    /// How Slurm tracks the step's processes: how the wrapper runs the job.
+    pub proctrack: Proctrack,
     /// Forced stops, and what the run started.
     pub cleanup: Rc<Cleanup>,
 }
@@ -237,11 +240,14 @@ fn srun_spec(
     argv.push("--".into());
     argv.push(context.wrapper.clone().into_os_string());
     argv.push("slurm-step".into());
+    argv.push("--watch-stdin".into());
+    argv.push(format!("--proctrack={}", context.proctrack.name()).into());
     argv.push(context.marker.nonce().into());
     argv.push("--".into());
     argv.push(spec.program().to_owned());
     argv.extend(spec.args().iter().cloned());
-    let mut srun = ProcessSpec::argv(&argv);
+    // srun's stdin: the runner's pipe, the wrapper's sign that the runner is still there.
+    let mut srun = ProcessSpec::argv(&argv).hold_stdin();
     if let Some(cwd) = spec.working_dir() {
         srun = srun.cwd(cwd);
     }

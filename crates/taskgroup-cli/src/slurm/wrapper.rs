@@ -11,10 +11,18 @@
 //!   without this line did not end well, whatever srun says:
 //!   with proctrack `linuxproc`/`pgid`, srun can return 0 after "Timed out waiting for job
 //!   step to complete".
-//! - **Stopping the whole job.** `scancel --signal=TERM J.S` signals the task only, not what
-//!   it started (measured: a child of the task never saw the TERM). The command runs in a
-//!   process group of its own, and the wrapper passes every signal it gets on to that group:
-//!   TERM reaches the whole job, as it does locally.
+//! - **Stopping the whole job, once.** How Slurm signals a step depends on its proctrack
+//!   plugin ([`Proctrack`], measured): with `cgroup`, `scancel --signal=TERM J.S` reaches the
+//!   task only (a child of the task never saw the TERM), so the command runs in a process
+//!   group of its own and the wrapper passes every signal on to that group; with `linuxproc`
+//!   Slurm signals the whole process tree itself, and the wrapper passes nothing on; with
+//!   `pgid` Slurm signals the task's process group, so the command stays in it. Either way
+//!   the whole job sees one TERM, as locally. The runner reads `ProctrackType` once and says
+//!   which (`--proctrack`).
+//! - **Nothing outlives the runner.** The runner holds srun's stdin open and never writes to
+//!   it; srun forwards it to the wrapper. End-of-file means that the runner is gone (killed
+//!   by SIGKILL, say, with no chance to cancel its steps): the wrapper kills the job, and the
+//!   step ends. The job itself gets `/dev/null`, as locally.
 //! - **Nothing escapes.** When the command exits, what is left of its process group is killed
 //!   (as locally), and the wrapper, a child subreaper, kills and reaps every descendant that
 //!   left the group (`setsid`, double forks) before it writes its status. With
@@ -60,16 +68,73 @@ const FORWARDED: [Signal; 8] = [
 /// The exit status when the command cannot be started (the shells' "command not found").
 const EXIT_CANNOT_START: u8 = 127;
 
+/// How Slurm tracks (and signals) a step's processes: its `ProctrackType`, which decides how
+/// the wrapper runs the job (measured on Slurm 22.05, `docs/slurm.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Proctrack {
+    /// `proctrack/cgroup`: `scancel --signal` reaches the task only, a kill every process of
+    /// the step. The job runs in a process group of its own and the wrapper passes signals
+    /// on to it. Also what an unknown plugin is taken for.
+    Cgroup,
+    /// `proctrack/linuxproc`: Slurm signals the task's whole process tree. The wrapper passes
+    /// nothing on (the job would see every signal twice); the job keeps its own group.
+    Linuxproc,
+    /// `proctrack/pgid`: Slurm signals the task's process group only. The job stays in the
+    /// wrapper's group, where Slurm's signals (TERM and the kill) reach it; nothing is
+    /// passed on.
+    Pgid,
+}
+
+impl Proctrack {
+    /// From the `ProctrackType` value (`None`: unknown).
+    pub fn of_plugin(plugin: Option<&str>) -> Proctrack {
+        match plugin {
+            Some("proctrack/linuxproc") => Proctrack::Linuxproc,
+            Some("proctrack/pgid") => Proctrack::Pgid,
+            _ => Proctrack::Cgroup,
+        }
+    }
+
+    /// The name on the wrapper's command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Proctrack::Cgroup => "cgroup",
+            Proctrack::Linuxproc => "linuxproc",
+            Proctrack::Pgid => "pgid",
+        }
+    }
+
+    /// Whether Slurm's signals reach the task only, so that the wrapper must pass them on.
+    fn forwards(self) -> bool {
+        self == Proctrack::Cgroup
+    }
+
+    /// Whether the job gets a process group of its own.
+    fn own_group(self) -> bool {
+        self != Proctrack::Pgid
+    }
+}
+
+/// How the runner asks the wrapper to behave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WrapperOptions {
+    /// How Slurm tracks the step's processes.
+    pub proctrack: Proctrack,
+    /// stdin is the runner's pipe (srun forwards it): end-of-file means the runner is gone,
+    /// and the command is killed.
+    pub watch_stdin: bool,
+}
+
 /// Runs `command` inside the step and returns the wrapper's exit status: the command's exit
 /// code, or 128 + the signal that killed it.
-pub fn run(nonce: &str, command: &[OsString]) -> u8 {
+pub fn run(nonce: &str, command: &[OsString], options: WrapperOptions) -> u8 {
     let marker = Marker::from_nonce(nonce);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .build();
     let result = runtime
         .map_err(|error| format!("cannot start the wrapper's runtime: {error}"))
-        .and_then(|runtime| runtime.block_on(supervise(&marker, command)));
+        .and_then(|runtime| runtime.block_on(supervise(&marker, command, options)));
     match result {
         Ok(exit) => {
             say(&marker, &WrapperLine::of_exit(exit));
@@ -89,7 +154,11 @@ pub fn run(nonce: &str, command: &[OsString]) -> u8 {
 
 /// Catches the signals, says the step id, runs the command, passes the signals on, and
 /// sweeps what the command left.
-async fn supervise(marker: &Marker, command: &[OsString]) -> Result<ExitInfo, String> {
+async fn supervise(
+    marker: &Marker,
+    command: &[OsString],
+    options: WrapperOptions,
+) -> Result<ExitInfo, String> {
     // Before the step id is out: nothing can be sent to the step through Slurm before that.
     let (sender, mut signals) = mpsc::unbounded_channel();
     for forwarded in FORWARDED {
@@ -115,14 +184,24 @@ async fn supervise(marker: &Marker, command: &[OsString]) -> Result<ExitInfo, St
     let Some((program, args)) = command.split_first() else {
         return Err("no command".into());
     };
-    let mut child = Command::new(program)
-        .args(args)
-        .process_group(0)
+    let mut command = Command::new(program);
+    // The job's stdin is /dev/null, as locally; the wrapper's is the runner's pipe.
+    command.args(args).stdin(std::process::Stdio::null());
+    let own_group = options.proctrack.own_group();
+    if own_group {
+        command.process_group(0);
+    }
+    let mut child = command
         .spawn()
         .map_err(|error| format!("cannot start `{}`: {error}", program.to_string_lossy()))?;
     let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
+    let mut runner_gone = if options.watch_stdin {
+        watch_stdin()
+    } else {
+        mpsc::unbounded_channel().1
+    };
     let status = loop {
-        match exited(&mut child, pid) {
+        match exited(&mut child, pid, own_group) {
             Ok(Some(status)) => break status,
             Ok(None) => {}
             Err(error) => return Err(format!("cannot wait for the command: {error}")),
@@ -130,7 +209,18 @@ async fn supervise(marker: &Marker, command: &[OsString]) -> Result<ExitInfo, St
         tokio::select! {
             _ = child_exits.recv() => {}
             Some(forwarded) = signals.recv() => {
-                let _ = killpg(pid, forwarded);
+                if options.proctrack.forwards() {
+                    let _ = killpg(pid, forwarded);
+                }
+            }
+            Some(()) = runner_gone.recv() => {
+                // Nobody is left to stop the job or to read its status: end it now, as the
+                // forced stop would (srun then ends the step).
+                let _ = if own_group {
+                    killpg(pid, Signal::SIGKILL)
+                } else {
+                    nix::sys::signal::kill(pid, Signal::SIGKILL)
+                };
             }
         }
     };
@@ -139,15 +229,36 @@ async fn supervise(marker: &Marker, command: &[OsString]) -> Result<ExitInfo, St
     Ok(ExitInfo::from(status))
 }
 
-/// The command's status if it has exited: then what is left of its process group is killed
-/// first (its id is still reserved by the unreaped leader), as locally.
-fn exited(child: &mut std::process::Child, pid: Pid) -> std::io::Result<Option<ExitStatus>> {
+/// Reads stdin to its end on a thread of its own (a plain thread: the runtime must not wait
+/// for it when the wrapper exits); the receiver gets `()` at end-of-file or an error.
+fn watch_stdin() -> mpsc::UnboundedReceiver<()> {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        let mut sink = [0u8; 512];
+        let mut stdin = std::io::stdin().lock();
+        // Nothing is ever written; whatever comes is read and dropped.
+        while matches!(std::io::Read::read(&mut stdin, &mut sink), Ok(length) if length > 0) {}
+        let _ = sender.send(());
+    });
+    receiver
+}
+
+/// The command's status if it has exited: then what is left of its process group, when it has
+/// one, is killed first (its id is still reserved by the unreaped leader), as locally. In the
+/// wrapper's group (pgid), the sweep and Slurm's end of the step do that.
+fn exited(
+    child: &mut std::process::Child,
+    pid: Pid,
+    own_group: bool,
+) -> std::io::Result<Option<ExitStatus>> {
     // WNOWAIT: look without reaping, so the pid (the group's id) stays ours meanwhile.
     let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
     match waitid(Id::Pid(pid), flags) {
         Ok(WaitStatus::StillAlive) | Err(Errno::EINTR) => Ok(None),
         Ok(_) => {
-            let _ = killpg(pid, Signal::SIGKILL);
+            if own_group {
+                let _ = killpg(pid, Signal::SIGKILL);
+            }
             child.wait().map(Some)
         }
         Err(errno) => Err(errno.into()),
