@@ -14,7 +14,7 @@ mod svg;
 
 use std::process::Command;
 
-use stats::{Samples, ratio};
+use stats::{Samples, ratio, ratio_cell};
 use workloads::peers;
 
 struct Settings {
@@ -36,10 +36,6 @@ fn row(label: &str, values: &[f64]) {
         print!(" {value:>11.1}");
     }
     println!();
-}
-
-fn ratio_cell((median, low, high): (f64, f64, f64)) -> String {
-    format!("{median:.2} [{low:.2}-{high:.2}]")
 }
 
 /// Median ns per child of asyncio on `workload`, or `None` without a usable `python3`.

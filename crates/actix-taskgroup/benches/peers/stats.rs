@@ -50,3 +50,8 @@ pub fn ratio(group: &Samples, baseline: &Samples) -> (f64, f64, f64) {
     };
     (group.median() / baseline.median(), at(0.25), at(0.75))
 }
+
+/// A ratio as printed: the median and, in brackets, the spread.
+pub fn ratio_cell((median, low, high): (f64, f64, f64)) -> String {
+    format!("{median:.2} [{low:.2}-{high:.2}]")
+}

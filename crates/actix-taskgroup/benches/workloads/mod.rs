@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod peers;
+pub mod pool;
 pub mod restarts;
 
 use std::cell::Cell;
