@@ -115,11 +115,12 @@ fn main() -> std::process::ExitCode {
 
     println!("\n1. spawn + join of N trivial children: ns per child, median of interleaved rounds");
     println!(
-        "{:>9} {:>11} {:>11} {:>11} {:>11} {:>11}   group/raw           group/joinset       group/floor         group/asyncio",
-        "N", "raw", "joinset", "floor", "group", "asyncio"
+        "{:>9} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}   group/raw           group/joinset       group/floor(box)    group/floor         group/asyncio",
+        "N", "raw", "joinset", "floor(box)", "floor", "group", "asyncio"
     );
     for (n, rounds) in sizes(&settings) {
-        let (mut raw, mut joinset, mut floor, mut group) = (
+        let (mut raw, mut joinset, mut boxed, mut floor, mut group) = (
+            Samples::default(),
             Samples::default(),
             Samples::default(),
             Samples::default(),
@@ -129,6 +130,9 @@ fn main() -> std::process::ExitCode {
             for _ in 0..rounds {
                 raw.time(n, workloads::raw_spawn_join_all(n)).await;
                 joinset.time(n, peers::joinset_spawn_join(n)).await;
+                boxed
+                    .time(n, workloads::floor_futures_unordered_boxed(n))
+                    .await;
                 floor.time(n, workloads::floor_futures_unordered(n)).await;
                 group.time(n, workloads::task_group(n)).await;
             }
@@ -139,17 +143,19 @@ fn main() -> std::process::ExitCode {
             None
         };
         print!(
-            "{n:>9} {:>11.1} {:>11.1} {:>11.1} {:>11.1} {:>11}",
+            "{n:>9} {:>11.1} {:>11.1} {:>11.1} {:>11.1} {:>11.1} {:>11}",
             raw.median(),
             joinset.median(),
+            boxed.median(),
             floor.median(),
             group.median(),
             py.map_or("-".into(), |v| format!("{v:.1}"))
         );
         print!(
-            "   {:<19} {:<19} {:<19}",
+            "   {:<19} {:<19} {:<19} {:<19}",
             ratio_cell(ratio(&group, &raw)),
             ratio_cell(ratio(&group, &joinset)),
+            ratio_cell(ratio(&group, &boxed)),
             ratio_cell(ratio(&group, &floor))
         );
         println!(

@@ -86,6 +86,19 @@ pub async fn floor_futures_unordered(n: usize) -> usize {
     children.count().await
 }
 
+/// The same, with each child boxed as a `Result` future: what holding children of any type,
+/// as a group does, takes (the shape of the teardown floor too).
+pub async fn floor_futures_unordered_boxed(n: usize) -> usize {
+    type Boxed = std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<usize>>>>;
+    let children: FuturesUnordered<Boxed> = (0..n)
+        .map(|i| Box::pin(async move { Ok(i) }) as Boxed)
+        .collect();
+    children
+        .filter(|r| std::future::ready(r.is_ok()))
+        .count()
+        .await
+}
+
 /// How an actor that stops as soon as it has started tells its parent that it stopped.
 pub enum Tell {
     /// A message to the parent actor: what actix code writes.

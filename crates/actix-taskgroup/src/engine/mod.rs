@@ -15,6 +15,7 @@ pub(crate) mod ready_queue;
 pub(crate) mod restart;
 pub(crate) mod results;
 pub(crate) mod scope;
+pub(crate) mod slots;
 pub(crate) mod snapshot;
 pub(crate) mod spec;
 pub(crate) mod stop;

@@ -27,6 +27,7 @@ use crate::engine::queue::StartQueue;
 use crate::engine::readiness::Readiness;
 use crate::engine::ready_queue::ReadyQueue;
 use crate::engine::restart::{Jitter, RestartWindow};
+use crate::engine::slots::Slots;
 use crate::engine::spec::ChildSpec;
 use crate::engine::timers::Timers;
 use crate::engine::waiters::Waiters;
@@ -112,7 +113,7 @@ pub(crate) struct State<T> {
     pub(crate) streaming: bool,
     /// The running incarnations by `ChildId` index; `None` for a child that has ended, waits
     /// to start or restart, or that the driver is polling right now.
-    pub(crate) children: Vec<Option<ChildTask<T>>>,
+    pub(crate) children: Slots<Option<ChildTask<T>>>,
     /// Children from this index on have not been polled yet: ids are given in spawn order,
     /// so the new children are always the last slots.
     pub(crate) next_fresh: usize,
@@ -121,16 +122,16 @@ pub(crate) struct State<T> {
     pub(crate) woken_cursor: usize,
     /// One per spawned child, indexed by `ChildId` (R4: reports come out in spawn order);
     /// `None` while the child lives, and again once a stream has handed the outcome out.
-    pub(crate) outcomes: Vec<Option<Outcome<T>>>,
+    pub(crate) outcomes: Slots<Option<Outcome<T>>>,
     /// Names by `ChildId`, filled only up to the last named child, so that the large groups
     /// of unnamed children pay nothing for names.
-    pub(crate) names: Vec<Option<Name>>,
+    pub(crate) names: Slots<Option<Name>>,
     /// Kinds by `ChildId`, filled only up to the last child that is not a future.
-    pub(crate) kinds: Vec<ChildKind>,
+    pub(crate) kinds: Slots<ChildKind>,
     /// Specs by `ChildId`, filled only up to the last child that has one.
-    pub(crate) specs: Vec<Option<Box<ChildSpec<T>>>>,
+    pub(crate) specs: Slots<Option<Box<ChildSpec<T>>>>,
     /// Start and stop times by `ChildId`, for timed groups only.
-    pub(crate) times: Vec<ChildTimes>,
+    pub(crate) times: Slots<ChildTimes>,
     /// The clock, read at most once per turn of the driver: every child started or stopped in
     /// the same turn of the event loop gets the same time. A clock read per child measured
     /// ~15% of an actor child's whole cost (docs/PERFORMANCE.md).
@@ -307,15 +308,15 @@ impl<T> Scope<T> {
                 joins_open: false,
                 end,
                 streaming: false,
-                children: Vec::new(),
+                children: Slots::new(),
                 next_fresh: 0,
                 woken: Vec::new(),
                 woken_cursor: 0,
-                outcomes: Vec::new(),
-                names: Vec::new(),
-                kinds: Vec::new(),
-                specs: Vec::new(),
-                times: Vec::new(),
+                outcomes: Slots::new(),
+                names: Slots::new(),
+                kinds: Slots::new(),
+                specs: Slots::new(),
+                times: Slots::new(),
                 clock: None,
                 reports: HashMap::new(),
                 live: 0,
@@ -370,19 +371,6 @@ impl<T> Scope<T> {
         state.deadline = self.config.deadline.map(|deadline| deadline.resolve(now));
         if state.deadline.is_some() {
             state.wake_driver();
-        }
-    }
-
-    /// Makes room for `additional` children: the builder knows how many it starts with.
-    pub(crate) fn reserve(&self, additional: usize) {
-        let mut state = self.state.borrow_mut();
-        state.children.reserve(additional);
-        state.outcomes.reserve(additional);
-        // A supervisor's children are named, and often actors.
-        state.names.reserve(additional);
-        state.kinds.reserve(additional);
-        if self.config.timed {
-            state.times.reserve(additional);
         }
     }
 
@@ -468,11 +456,11 @@ impl<T: 'static> Scope<T> {
         state.outcomes.push(None);
         state.children.push(None);
         if let Some(name) = name {
-            state.names.resize(id.index(), None);
+            state.names.resize_with(id.index(), || None);
             state.names.push(Some(name));
         }
         if kind != ChildKind::Future {
-            state.kinds.resize(id.index(), ChildKind::Future);
+            state.kinds.resize_with(id.index(), || ChildKind::Future);
             state.kinds.push(kind);
         }
         let service = spec.as_ref().is_some_and(|spec| spec.options.service);

@@ -240,7 +240,6 @@ impl<T: 'static> Actor for GroupSupervisor<T> {
     fn started(&mut self, ctx: &mut Context<Self>) {
         // The deadline runs from here (R13).
         self.scope.begin();
-        self.scope.reserve(self.initial.len());
         for pending in self.initial.drain(..) {
             // Refused only if a factory has already stopped the group: then the rest are
             // dropped unstarted (R7).
