@@ -7,7 +7,7 @@
 //! - exit code 0 → `Ok(())`, anything else → a [`JobFailed`] error carrying the exit;
 //! - the group's stop request ([`ChildControl::stop_requested`]) → SIGTERM to the job's
 //!   process group, then keep waiting; when the grace period ends the library drops the
-//!   future and [`RunningJob`](crate::process::RunningJob)'s `Drop` sends SIGKILL;
+//!   future and [`crate::process::RunningJob`]'s `Drop` sends SIGKILL;
 //! - a line matching the job's `ready` text → [`ChildControl::ready`].
 //!
 //! A job on the Slurm backend runs the same way as a step ([`crate::slurm`]): the stop

@@ -74,3 +74,66 @@ impl Validator<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use crate::jobfile::{Backend, ChildDef, JobDef, parse, parse_with_backend};
+
+    fn first_job(children: &[ChildDef]) -> &JobDef {
+        match children.first() {
+            Some(ChildDef::Job(job)) => job,
+            Some(ChildDef::Group(group)) => first_job(&group.children),
+            None => panic!("no job"),
+        }
+    }
+
+    #[test]
+    fn slurm_keys_are_inherited_and_a_job_s_own_win() {
+        let source = "backend = 'slurm'\nmem = '1G'\npartition = 'debug'\n\
+                      [[group]]\nname = 'g'\ncpus_per_task = 2\ntime_limit = '90s'\n\
+                      [[group.job]]\nname = 'j'\ncommand = 'true'\nmem = '2G'\n";
+        let root = parse(source, Path::new("jobs.toml")).unwrap_or_else(|error| panic!("{error}"));
+        let job = first_job(&root.children);
+        assert_eq!(job.backend, Backend::Slurm);
+        assert_eq!(job.slurm.mem.as_deref(), Some("2G"));
+        assert_eq!(job.slurm.partition.as_deref(), Some("debug"));
+        assert_eq!(job.slurm.cpus_per_task.map(|cpus| cpus.get()), Some(2));
+        assert_eq!(job.slurm.time_limit, Some(Duration::from_secs(90)));
+    }
+
+    #[test]
+    fn the_command_line_sets_the_root_s_backend_and_a_group_s_own_wins() {
+        let source = "[[job]]\nname = 'a'\ncommand = 'true'\n\
+                      [[group]]\nname = 'g'\nbackend = 'local'\n\
+                      [[group.job]]\nname = 'b'\ncommand = 'true'\n";
+        let root = parse_with_backend(source, Path::new("jobs.toml"), Backend::Slurm)
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(first_job(&root.children).backend, Backend::Slurm);
+        let Some(ChildDef::Group(group)) = root.children.get(1) else {
+            panic!("no group");
+        };
+        assert_eq!(first_job(&group.children).backend, Backend::Local);
+    }
+
+    #[test]
+    fn bad_slurm_values_are_all_reported() {
+        let source = "cpus_per_task = 0\nmem = '4GB'\npartition = 'a b'\ntime_limit = '0s'\n\
+                      [[job]]\nname = 'j'\ncommand = 'true'\nmem = 'lots'\n";
+        let error = parse(source, Path::new("jobs.toml"))
+            .err()
+            .map(|error| error.to_string())
+            .unwrap_or_default();
+        for expected in [
+            "`cpus_per_task` must be at least 1",
+            "`4GB` is not a memory size",
+            "`lots` is not a memory size",
+            "is not a partition name",
+            "`time_limit` cannot be zero",
+        ] {
+            assert!(error.contains(expected), "{expected:?} missing:\n{error}");
+        }
+    }
+}

@@ -1,5 +1,5 @@
 //! One attempt of a job as a Slurm step: `srun … -- taskgroup slurm-step NONCE -- COMMAND`,
-//! started as a local process ([`spawn`](crate::process::spawn)), so output, readiness and
+//! started as a local process ([`spawn`]), so output, readiness and
 //! log files work as they do locally; only starting and stopping differ.
 //!
 //! Stopping (measured on Slurm 22.05, `docs/slurm-facts.md`): SIGTERM to a running srun makes
