@@ -12,7 +12,6 @@
 
 use std::borrow::Cow;
 use std::cell::{RefCell, RefMut};
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
@@ -27,7 +26,7 @@ use crate::engine::queue::StartQueue;
 use crate::engine::readiness::Readiness;
 use crate::engine::ready_queue::ReadyQueue;
 use crate::engine::restart::{Jitter, RestartWindow};
-use crate::engine::slots::Slots;
+use crate::engine::slots::{Slots, SparseSlots};
 use crate::engine::spec::ChildSpec;
 use crate::engine::timers::Timers;
 use crate::engine::waiters::Waiters;
@@ -137,7 +136,7 @@ pub(crate) struct State<T> {
     /// ~15% of an actor child's whole cost (docs/PERFORMANCE.md).
     pub(crate) clock: Option<Instant>,
     /// What running actor children reported before stopping, by `ChildId` index.
-    pub(crate) reports: HashMap<usize, Outcome<T>>,
+    pub(crate) reports: SparseSlots<Outcome<T>>,
     /// Children accepted and not yet ended for good (queued and restarting ones included).
     pub(crate) live: usize,
     /// Live children that are not services.
@@ -318,7 +317,7 @@ impl<T> Scope<T> {
                 specs: Slots::new(),
                 times: Slots::new(),
                 clock: None,
-                reports: HashMap::new(),
+                reports: SparseSlots::default(),
                 live: 0,
                 main_live: 0,
                 failures: Vec::new(),
