@@ -143,8 +143,15 @@ impl<T> Outcome<T> {
 
 impl<T: Clone> Clone for Outcome<T> {
     fn clone(&self) -> Self {
+        self.clone_with(T::clone)
+    }
+}
+
+impl<T> Outcome<T> {
+    /// A copy, with `clone_value` copying the value.
+    pub(crate) fn clone_with(&self, clone_value: fn(&T) -> T) -> Self {
         match self {
-            Outcome::Completed(value) => Outcome::Completed(value.clone()),
+            Outcome::Completed(value) => Outcome::Completed(clone_value(value)),
             Outcome::Failed(cause) => Outcome::Failed(Arc::clone(cause)),
             Outcome::Panicked(message) => Outcome::Panicked(message.clone()),
             Outcome::Cancelled => Outcome::Cancelled,

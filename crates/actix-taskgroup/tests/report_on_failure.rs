@@ -92,6 +92,29 @@ fn a_failed_supervisors_join_reply_lists_every_outcome_time_and_value_with_the_e
     });
 }
 
+#[test]
+fn every_asker_keeps_a_whole_report_when_another_takes_its_own_apart() {
+    run_paused(async {
+        let group = GroupSupervisor::<String>::builder()
+            .child_future("a", || async { Ok::<_, anyhow::Error>("one".to_owned()) })
+            .child_future("b", || async { Ok::<_, anyhow::Error>("two".to_owned()) })
+            .start();
+        let (first, second) = futures::join!(group.send(Join::new()), group.send(Join::new()));
+        let (first, second) = (first.unwrap(), second.unwrap());
+        // Taking one apart copies the values out: the other and the supervisor's stay whole.
+        assert_eq!(first.into_result().unwrap(), ["one", "two"]);
+        assert_eq!(second.values().cloned().collect::<Vec<_>>(), ["one", "two"]);
+        let children = second.into_children();
+        assert_eq!(children.len(), 2);
+        assert_eq!(
+            children[1].outcome().value().map(String::as_str),
+            Some("two")
+        );
+        let late = group.send(Join::new()).await.unwrap();
+        assert_eq!(late.into_result().unwrap(), ["one", "two"]);
+    });
+}
+
 /// Forwards the report it is told to the test.
 struct Listener(Option<oneshot::Sender<GroupReport<u32>>>);
 

@@ -169,6 +169,12 @@ impl<T> Scope<T> {
         Poll::Pending
     }
 
+    /// Makes the shared report share its entries with every copy of it (a supervisor's askers
+    /// each get one), once it is made.
+    pub(crate) fn share_report_with(&self, clone_value: fn(&T) -> T) {
+        self.report_sharing.set(Some(clone_value));
+    }
+
     /// The finished group's report, shared by everyone who waits (a supervisor's askers and
     /// handles); `None` until the group has finished, and for a group whose owner takes its
     /// result (a `TaskGroup`).
@@ -179,7 +185,11 @@ impl<T> Scope<T> {
         if let Some(report) = self.final_report.borrow().as_ref() {
             return Some(std::rc::Rc::clone(report));
         }
-        let report = std::rc::Rc::new(self.take_report());
+        let mut report = self.take_report();
+        if let Some(clone_value) = self.report_sharing.get() {
+            report.share_children(clone_value);
+        }
+        let report = std::rc::Rc::new(report);
         *self.final_report.borrow_mut() = Some(std::rc::Rc::clone(&report));
         Some(report)
     }

@@ -11,7 +11,7 @@
 //! (start slots), `readiness`, `snapshot`, `events`.
 
 use std::borrow::Cow;
-use std::cell::{RefCell, RefMut};
+use std::cell::{Cell, RefCell, RefMut};
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
@@ -93,6 +93,9 @@ pub(crate) struct Batch {
     /// Members still running.
     pub(crate) pending: usize,
 }
+
+/// `T::clone`, kept where `T: Clone` was known.
+pub(crate) type CloneValue<T> = fn(&T) -> T;
 
 pub(crate) struct State<T> {
     pub(crate) phase: Phase,
@@ -284,6 +287,9 @@ pub(crate) struct Scope<T> {
     pub(crate) span: tracing::Span,
     /// The finished group's report, for a group whose result is shared.
     pub(crate) final_report: RefCell<Option<Rc<crate::report::GroupReport<T>>>>,
+    /// `T::clone`, once someone who can copy values waits for the report: its copies then
+    /// share its entries (report/children.rs).
+    pub(crate) report_sharing: Cell<Option<CloneValue<T>>>,
     /// The group's hold on its pool (a `pool::binding::Binding<T>`), made at the first child
     /// placed on it.
     pub(crate) pool: RefCell<Option<Rc<dyn std::any::Any>>>,
@@ -348,6 +354,7 @@ impl<T> Scope<T> {
             me: Weak::clone(me),
             span,
             final_report: RefCell::new(None),
+            report_sharing: Cell::new(None),
             pool: RefCell::new(None),
             keep_final_view: std::cell::Cell::new(false),
             final_view: RefCell::new(None),

@@ -207,6 +207,11 @@ impl<T: 'static> GroupSupervisor<T> {
         }
     }
 
+    /// Lets every asker's copy of the report share its entries (see [`Join`]).
+    pub(crate) fn share_report_with(&mut self, clone_value: fn(&T) -> T) {
+        self.scope.share_report_with(clone_value);
+    }
+
     pub(crate) fn stop_when_finished(&mut self) {
         self.stop_when_finished = true;
     }

@@ -15,8 +15,11 @@ use crate::supervisor::GroupSupervisor;
 /// ([`GroupReport::into_result`] gives `Result<Vec<T>, GroupError>`). Every asker gets the
 /// answer; one that asks after the end gets it at once; one that went away is skipped.
 ///
-/// The reply must cross threads, so it needs `T: Send`, and `T: Clone` because several askers
-/// may wait. A supervisor whose values are neither can be waited for through its
+/// Every asker gets a report of its own that shares the supervisor's entries: reading it
+/// copies nothing, and taking it apart ([`GroupReport::into_result`],
+/// [`GroupReport::into_children`]) copies the values while the supervisor still holds them.
+/// The reply must cross threads, so it needs `T: Send + Sync` (it is shared), and `T: Clone`
+/// because several askers may wait. A supervisor whose values are neither can be waited for through its
 /// [`GroupHandle::join`](crate::GroupHandle::join) on the same arbiter.
 ///
 /// ```
@@ -55,7 +58,7 @@ impl<T: Send + 'static> Message for Join<T> {
     type Result = GroupReport<T>;
 }
 
-impl<T: Clone + Send + 'static> Handler<Join<T>> for GroupSupervisor<T> {
+impl<T: Clone + Send + Sync + 'static> Handler<Join<T>> for GroupSupervisor<T> {
     type Result = ResponseFuture<GroupReport<T>>;
 
     fn handle(&mut self, _: Join<T>, _: &mut Context<Self>) -> Self::Result {
@@ -64,6 +67,7 @@ impl<T: Clone + Send + 'static> Handler<Join<T>> for GroupSupervisor<T> {
             return Box::pin(async move { report });
         }
         let (reply, answer) = futures::channel::oneshot::channel();
+        self.share_report_with(T::clone);
         // R9: an asker that went away is skipped quietly.
         self.on_finish(Box::new(move |report: &GroupReport<T>| {
             let _ = reply.send(report.clone());
@@ -96,16 +100,17 @@ impl<T: Send + 'static> Message for GroupDone<T> {
 
 /// Registers a recipient to be sent the group's report ([`GroupDone`]) once every child has
 /// stopped. Registering starts the wait for the group's end, as [`Join`] does.
-pub struct NotifyWhenDone<T: Send + 'static>(pub Recipient<GroupDone<T>>);
+pub struct NotifyWhenDone<T: Send + Sync + 'static>(pub Recipient<GroupDone<T>>);
 
-impl<T: Send + 'static> Message for NotifyWhenDone<T> {
+impl<T: Send + Sync + 'static> Message for NotifyWhenDone<T> {
     type Result = ();
 }
 
-impl<T: Clone + Send + 'static> Handler<NotifyWhenDone<T>> for GroupSupervisor<T> {
+impl<T: Clone + Send + Sync + 'static> Handler<NotifyWhenDone<T>> for GroupSupervisor<T> {
     type Result = ();
 
     fn handle(&mut self, NotifyWhenDone(recipient): NotifyWhenDone<T>, _: &mut Context<Self>) {
+        self.share_report_with(T::clone);
         // R9: a recipient that went away is skipped quietly.
         self.on_finish(Box::new(move |report: &GroupReport<T>| {
             recipient.do_send(GroupDone(report.clone()));
@@ -113,7 +118,7 @@ impl<T: Clone + Send + 'static> Handler<NotifyWhenDone<T>> for GroupSupervisor<T
     }
 }
 
-impl<T: Send + 'static> fmt::Debug for NotifyWhenDone<T> {
+impl<T: Send + Sync + 'static> fmt::Debug for NotifyWhenDone<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("NotifyWhenDone")
     }

@@ -11,6 +11,10 @@ use crate::child::{ChildId, ChildKind};
 use crate::error::{FailureKind, GroupError};
 use crate::outcome::Outcome;
 
+mod children;
+
+use children::Children;
+
 /// One child's entry in a report: who it was, how it ended, when, after how many attempts.
 ///
 /// A [`GroupReport`] lists them in spawn order; [`TaskGroup::outcomes`](crate::TaskGroup::outcomes)
@@ -153,11 +157,18 @@ impl<T> ChildReport<T> {
 
 impl<T: Clone> Clone for ChildReport<T> {
     fn clone(&self) -> Self {
+        self.clone_with(T::clone)
+    }
+}
+
+impl<T> ChildReport<T> {
+    /// A copy, with `clone_value` copying the value.
+    pub(crate) fn clone_with(&self, clone_value: fn(&T) -> T) -> Self {
         ChildReport {
             id: self.id,
             name: self.name.clone(),
             kind: self.kind,
-            outcome: self.outcome.clone(),
+            outcome: self.outcome.clone_with(clone_value),
             started_at: self.started_at,
             stopped_at: self.stopped_at,
             attempts: self.attempts,
@@ -197,7 +208,7 @@ impl<T: Clone> Clone for ChildReport<T> {
 #[derive(Debug)]
 pub struct GroupReport<T> {
     pub(crate) name: Option<Cow<'static, str>>,
-    pub(crate) children: Vec<ChildReport<T>>,
+    pub(crate) children: Children<T>,
     pub(crate) error: Option<GroupError>,
     pub(crate) winner: Option<ChildId>,
     pub(crate) started_at: Option<Instant>,
@@ -208,7 +219,7 @@ impl<T> GroupReport<T> {
     pub(crate) fn new(children: Vec<ChildReport<T>>, error: Option<GroupError>) -> Self {
         GroupReport {
             name: None,
-            children,
+            children: Children::owned(children),
             error,
             winner: None,
             started_at: None,
@@ -226,9 +237,16 @@ impl<T> GroupReport<T> {
         &self.children
     }
 
-    /// Every child, in spawn order, taken out of the report.
+    /// Every child, in spawn order, taken out of the report (copied out of it if the
+    /// supervisor that made it still holds it).
     pub fn into_children(self) -> Vec<ChildReport<T>> {
-        self.children
+        self.children.into_vec()
+    }
+
+    /// Makes clones of the report share its entries from now on (a supervisor's report,
+    /// which each asker gets a copy of).
+    pub(crate) fn share_children(&mut self, clone_value: fn(&T) -> T) {
+        self.children.share(clone_value);
     }
 
     /// The child with this id.
@@ -297,12 +315,7 @@ impl<T> GroupReport<T> {
     pub fn into_result(self) -> Result<Vec<T>, GroupError> {
         match self.error {
             Some(error) => Err(error),
-            None => Ok(self
-                .children
-                .into_iter()
-                .filter(|child| !child.best_effort)
-                .filter_map(|child| child.outcome.into_value())
-                .collect()),
+            None => Ok(self.children.into_values(|child| !child.best_effort)),
         }
     }
 
@@ -310,7 +323,7 @@ impl<T> GroupReport<T> {
     pub fn summary(&self) -> GroupReport<()> {
         GroupReport {
             name: self.name.clone(),
-            children: self.children.iter().map(ChildReport::summary).collect(),
+            children: Children::owned(self.children.iter().map(ChildReport::summary).collect()),
             error: self.error.clone(),
             winner: self.winner,
             started_at: self.started_at,
@@ -327,7 +340,7 @@ impl<T> GroupReport<T> {
             None => f.write_str(": completed")?,
             Some(error) => write!(f, ": {}", error.kind().as_str())?,
         }
-        for child in &self.children {
+        for child in self.children.iter() {
             write!(f, "\n{:indent$}{} ", "", child.id, indent = 2 * (depth + 1))?;
             if let Some(name) = &child.name {
                 write!(f, "{name:?} ")?;
