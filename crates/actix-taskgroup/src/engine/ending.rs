@@ -96,8 +96,7 @@ impl<T: 'static> Scope<T> {
     ) -> Effects {
         let index = id.index();
         // An actor child's own report stands, unless its end was itself a panic.
-        if !state.reports.is_empty()
-            && let Some(reported) = state.reports.remove(&index)
+        if let Some(reported) = state.reports.take(index)
             && !matches!(outcome, Outcome::Panicked(_))
         {
             outcome = reported;

@@ -12,6 +12,7 @@ pub(crate) mod panic;
 pub(crate) mod queue;
 pub(crate) mod readiness;
 pub(crate) mod ready_queue;
+pub(crate) mod reports;
 pub(crate) mod restart;
 pub(crate) mod results;
 pub(crate) mod scope;

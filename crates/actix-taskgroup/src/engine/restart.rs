@@ -29,32 +29,54 @@ impl Default for Intensity {
 }
 
 /// The restarts a group has made recently, oldest first.
+///
+/// Restarts made at the same instant share one entry: the group reads its clock once per
+/// turn of the arbiter, so a child that fails at once and is restarted many times in a turn
+/// costs one entry, not one per restart (a window of 10,000 entries per second grew, copied
+/// and faulted in pages for each group: docs/PERFORMANCE.md).
 #[derive(Debug, Default)]
 pub(crate) struct RestartWindow {
-    recent: VecDeque<Instant>,
+    recent: VecDeque<(Instant, u64)>,
+    /// The restarts in `recent`.
+    count: u64,
 }
 
 impl RestartWindow {
     /// Counts one restart at `now`. Returns how many restarts are within the window, this one
     /// included, or `Err` with that count if it is more than the intensity allows.
     ///
-    /// Amortised O(1): each restart is pushed once and popped at most once.
+    /// Amortised O(1): each entry is pushed once and popped at most once.
     pub(crate) fn record(&mut self, intensity: Intensity, now: Instant) -> Result<u32, u32> {
-        while let Some(&oldest) = self.recent.front() {
+        while let Some(&(oldest, restarts)) = self.recent.front() {
             if now.saturating_duration_since(oldest) > intensity.window {
                 self.recent.pop_front();
+                self.count -= restarts;
             } else {
                 break;
             }
         }
-        self.recent.push_back(now);
-        // Only the last `max_restarts + 1` can ever matter.
-        let keep = intensity.max_restarts as usize + 1;
-        while self.recent.len() > keep {
-            self.recent.pop_front();
+        match self.recent.back_mut() {
+            Some((last, restarts)) if *last == now => *restarts += 1,
+            _ => self.recent.push_back((now, 1)),
         }
-        let count = self.recent.len() as u32;
-        if count > intensity.max_restarts {
+        self.count += 1;
+        // Only the last `max_restarts + 1` can ever matter.
+        let keep = u64::from(intensity.max_restarts) + 1;
+        while self.count > keep {
+            let Some((_, oldest)) = self.recent.front_mut() else {
+                break;
+            };
+            let excess = self.count - keep;
+            if *oldest > excess {
+                *oldest -= excess;
+                self.count = keep;
+            } else {
+                self.count -= *oldest;
+                self.recent.pop_front();
+            }
+        }
+        let count = u32::try_from(self.count).unwrap_or(u32::MAX);
+        if self.count > u64::from(intensity.max_restarts) {
             Err(count)
         } else {
             Ok(count)
@@ -265,6 +287,46 @@ mod tests {
         for i in 0..1000 {
             assert!(window.record(limit, t0 + ms(60 * i)).is_ok(), "restart {i}");
         }
+    }
+
+    #[test]
+    fn restarts_at_one_instant_share_an_entry_and_each_still_counts() {
+        let t0 = Instant::now();
+        let mut window = RestartWindow::default();
+        let limit = intensity(3, 100);
+        assert_eq!(window.record(limit, t0), Ok(1));
+        assert_eq!(window.record(limit, t0), Ok(2));
+        assert_eq!(window.record(limit, t0), Ok(3));
+        assert_eq!(window.recent.len(), 1);
+        assert_eq!(window.record(limit, t0 + ms(50)), Err(4));
+        // The three at t0 age out together; the one at 50 ms stays.
+        assert_eq!(window.record(limit, t0 + ms(120)), Ok(2));
+    }
+
+    #[test]
+    fn a_shared_entry_is_trimmed_to_what_can_still_matter() {
+        let t0 = Instant::now();
+        let mut window = RestartWindow::default();
+        let limit = intensity(2, 1000);
+        for _ in 0..10 {
+            let _ = window.record(limit, t0);
+        }
+        // Only max_restarts + 1 are kept, however many shared the instant.
+        assert_eq!(window.count, 3);
+        assert_eq!(window.record(limit, t0 + ms(10)), Err(3));
+        assert_eq!(window.recent.len(), 2);
+    }
+
+    #[test]
+    fn an_unbounded_intensity_counts_without_overflow() {
+        let t0 = Instant::now();
+        let mut window = RestartWindow::default();
+        let limit = intensity(u32::MAX, 1000);
+        for _ in 0..1000 {
+            assert!(window.record(limit, t0).is_ok());
+        }
+        assert_eq!(window.record(limit, t0), Ok(1001));
+        assert_eq!(window.recent.len(), 1);
     }
 
     #[test]

@@ -25,8 +25,9 @@ use crate::engine::events;
 use crate::engine::queue::StartQueue;
 use crate::engine::readiness::Readiness;
 use crate::engine::ready_queue::ReadyQueue;
+use crate::engine::reports::Reports;
 use crate::engine::restart::{Jitter, RestartWindow};
-use crate::engine::slots::{Slots, SparseSlots};
+use crate::engine::slots::Slots;
 use crate::engine::spec::ChildSpec;
 use crate::engine::timers::Timers;
 use crate::engine::waiters::Waiters;
@@ -139,7 +140,7 @@ pub(crate) struct State<T> {
     /// ~15% of an actor child's whole cost (docs/PERFORMANCE.md).
     pub(crate) clock: Option<Instant>,
     /// What running actor children reported before stopping, by `ChildId` index.
-    pub(crate) reports: SparseSlots<Outcome<T>>,
+    pub(crate) reports: Reports<T>,
     /// Children accepted and not yet ended for good (queued and restarting ones included).
     pub(crate) live: usize,
     /// Live children that are not services.
@@ -323,7 +324,7 @@ impl<T> Scope<T> {
                 specs: Slots::new(),
                 times: Slots::new(),
                 clock: None,
-                reports: SparseSlots::default(),
+                reports: Reports::default(),
                 live: 0,
                 main_live: 0,
                 failures: Vec::new(),

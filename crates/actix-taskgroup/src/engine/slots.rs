@@ -9,8 +9,6 @@
 //! (docs/PERFORMANCE.md). Chunks of at most 1,024 entries come from the allocator's free lists
 //! instead, and a small group still starts with a chunk of 16.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::{Index, IndexMut};
 
 /// Entries in the first chunk; each next one doubles, up to `LAST`.
@@ -139,33 +137,6 @@ impl<E> IntoIterator for Slots<E> {
     /// The entries in index order.
     fn into_iter(self) -> Self::IntoIter {
         self.chunks.into_iter().flatten()
-    }
-}
-
-/// A per-child table for the few children that have an entry at a time (what running actor
-/// children reported before stopping): keyed by index with a multiplicative hash, not SipHash,
-/// which measured ~9% of an actor restart's cost. The keys are our own ids, not input an
-/// attacker chooses.
-pub(crate) type SparseSlots<E> = HashMap<usize, E, BuildHasherDefault<IndexHasher>>;
-
-#[derive(Default)]
-pub(crate) struct IndexHasher(u64);
-
-impl Hasher for IndexHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    fn write_usize(&mut self, index: usize) {
-        // Fibonacci hashing spreads consecutive ids over the whole word, top bits included
-        // (which hashbrown's control bytes use).
-        self.0 = (index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 }
 
