@@ -20,6 +20,7 @@
 //! messages wait in its mailbox.
 
 use std::any::Any;
+use std::cell::OnceCell;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -36,6 +37,14 @@ use crate::supervisor::reporter::Reporter;
 
 /// actix's default mailbox capacity.
 const MAILBOX_CAPACITY: usize = 16;
+
+/// A mailbox with no sender: the one `channel` makes is dropped at once, as `Context::new()`
+/// drops its own; an address is made only for whoever asks. Made as late as possible, right
+/// before the context that uses it (made for a builder's thousands of children at the call, the
+/// mailboxes sat out of cache until the driver reached them: docs/PERFORMANCE.md).
+fn new_mailbox<A: Actor<Context = Context<A>>>() -> AddressReceiver<A> {
+    channel::channel(MAILBOX_CAPACITY).1
+}
 
 /// How an actor child's actor is built, on its first poll.
 pub(crate) trait MakeActor<A, T> {
@@ -67,8 +76,11 @@ pub(crate) struct ActorChild<A: Actor<Context = Context<A>>, T, F> {
     factory: F,
     /// Its line to the group; set at once, or when a builder's child is bound at start.
     reporter: Option<Reporter<T>>,
-    /// The mailbox, until the actor is built (its address can be had from it meanwhile).
-    mailbox: Option<AddressReceiver<A>>,
+    /// The mailbox, until the actor is built: made when someone first asks for the child's
+    /// address (messages to a child that waits for its start wait in it), else at the build.
+    mailbox: OnceCell<AddressReceiver<A>>,
+    /// Whether the build was tried (the mailbox went to the context, if there is one).
+    built: bool,
     /// Whether the actor lives until stopped, addresses or not (DESIGN §6; the default).
     keep_alive: bool,
     /// Says "ready" through its reporter once `started()` has returned (a child that
@@ -102,13 +114,11 @@ where
 
     /// A child made before its group exists (a builder's child): bound at start.
     pub(crate) fn unbound(factory: F, kind: ChildKind, stop_when_unaddressed: bool) -> Self {
-        // The sender `channel` makes is dropped here, as `Context::new()` drops its own: an
-        // address is made only for whoever asks.
-        let (_, mailbox) = channel::channel(MAILBOX_CAPACITY);
         ActorChild {
             factory,
             reporter: None,
-            mailbox: Some(mailbox),
+            mailbox: OnceCell::new(),
+            built: false,
             keep_alive: !stop_when_unaddressed,
             ready_after_start: false,
             ready_line: None,
@@ -130,10 +140,11 @@ where
 
     /// The child's address, for whoever spawned it or looks it up.
     pub(crate) fn addr(&self) -> Option<Addr<A>> {
-        match (&self.context, &self.mailbox) {
-            (Some(context), _) => Some(context.address()),
-            (None, Some(mailbox)) => Some(Addr::new(mailbox.sender())),
-            (None, None) => None,
+        match &self.context {
+            Some(context) => Some(context.address()),
+            // Its build was tried and gave no actor: there is nothing to address.
+            None if self.built => None,
+            None => Some(Addr::new(self.mailbox.get_or_init(new_mailbox).sender())),
         }
     }
 
@@ -145,7 +156,8 @@ where
             if self.ready_after_start {
                 self.ready_line = Some(reporter.clone());
             }
-            let mailbox = self.mailbox.take()?;
+            self.built = true;
+            let mailbox = self.mailbox.take().unwrap_or_else(new_mailbox);
             let actor = self.factory.make(reporter)?;
             let mut context = Context::with_receiver(mailbox);
             if self.keep_alive {
