@@ -2,8 +2,9 @@
 //! workload by workload, every figure a ratio against baselines run in the same process,
 //! interleaved round by round; the median, and the spread of the per-round ratios.
 //!
-//! `cargo bench -p actix-taskgroup --bench peers` (about ten minutes), or with `-- --quick`
-//! (under two minutes); `-- --svg PATH` writes the plot of ns per child against N.
+//! `cargo bench -p actix-taskgroup --bench peers` (about two minutes), or with `-- --quick`
+//! (under two minutes); `-- --svg PATH` writes the plot of ns per child against N (a relative
+//! PATH is taken from the workspace's root).
 //! Python 3.11's asyncio is measured in a subprocess, when `python3` is there.
 
 #[path = "../workloads/mod.rs"]
@@ -416,14 +417,19 @@ fn main() -> std::process::ExitCode {
     );
 
     if let Some(path) = settings.svg {
+        // `cargo bench` runs a bench in its package's folder: a relative path is taken from
+        // the workspace's root, where `just bench` and the docs' commands are typed.
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(path);
         plot.retain(|series| !series.points.is_empty());
         let svg = svg::plot(
             "spawn + join of N trivial children: ns per child (log-log)",
             &plot,
         );
         match std::fs::write(&path, svg) {
-            Ok(()) => println!("\nplot written to {path}"),
-            Err(error) => println!("\nno plot: {path}: {error}"),
+            Ok(()) => println!("\nplot written to {}", path.display()),
+            Err(error) => println!("\nno plot: {}: {error}", path.display()),
         }
     }
     std::process::ExitCode::SUCCESS
