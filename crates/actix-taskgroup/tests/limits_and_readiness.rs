@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use actix_taskgroup::{
-    Child, ChildAddr, ChildState, GroupErrorKind, GroupSupervisor, ReadyError, Restart, TaskGroup,
-    WaitReady,
+    Backoff, Child, ChildAddr, ChildState, GroupErrorKind, GroupSupervisor, ReadyError, Restart,
+    TaskGroup, WaitReady,
 };
 use common::worker::{Log, Script, Worker};
 use common::{after, fail_after, run_paused};
@@ -370,5 +370,41 @@ fn a_queued_childs_times_begin_when_it_leaves_the_queue() {
         let (first, second) = (&report.children()[0], &report.children()[1]);
         assert_eq!(second.duration(), Some(ms(200)), "its wait is not its run");
         assert_eq!(second.started_at(), first.stopped_at());
+    });
+}
+
+#[test]
+fn a_child_that_fails_before_ready_at_every_restart_is_named_once() {
+    run_paused(async {
+        let log = Log::default();
+        let l = log.clone();
+        let group = GroupSupervisor::<()>::builder()
+            .intensity(1_000, Duration::from_secs(60))
+            .backoff(Backoff::exponential(Duration::from_millis(1)).max(Duration::from_millis(1)))
+            .child(
+                Child::actor("flaky", move |r| {
+                    Worker::new("flaky", Script::FailInStarted, &l, r)
+                })
+                .restart(Restart::Permanent),
+            )
+            .start();
+        // Let it fail and be restarted many times (once a millisecond) before anyone asks.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            log.borrow()
+                .iter()
+                .filter(|e| *e == "flaky started")
+                .count()
+                > 100,
+            "restarted many times"
+        );
+        match group.send(WaitReady).await.unwrap() {
+            Err(ReadyError::Failed { children }) => {
+                let names: Vec<_> = children.iter().map(|(_, n)| n.as_deref()).collect();
+                assert_eq!(names, [Some("flaky")]);
+            }
+            other => panic!("expected a failure, got {other:?}"),
+        }
+        group.send(actix_taskgroup::Cancel).await.unwrap();
     });
 }

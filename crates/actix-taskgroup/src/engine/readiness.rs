@@ -74,10 +74,7 @@ impl<T: 'static> Scope<T> {
                 }
                 events::ready(self, state, ChildId::new(index));
             }
-            Unready::Ended { failed: true } => {
-                state.readiness.failed.push(ChildId::new(index));
-                state.readiness.wake_all();
-            }
+            Unready::Ended { failed: true } => self.failed_unready(state, index),
             Unready::Ended { failed: false } => {}
         }
         if self.config.sequential && state.phase == Phase::Open {
@@ -146,9 +143,22 @@ impl<T: 'static> Scope<T> {
     pub(crate) fn failed_in_first_poll(&self, id: ChildId) {
         let mut state = self.state.borrow_mut();
         if state.kind(id.index()) == crate::child::ChildKind::Actor {
-            state.readiness.failed.push(id);
-            state.readiness.wake_all();
+            self.failed_unready(&mut state, id.index());
         }
+    }
+
+    /// Child `index` failed before it was ready: it is listed once (a permanent child that
+    /// fails in every first poll would otherwise grow the list by one per restart, for as
+    /// long as the group runs), and the waiters are told.
+    fn failed_unready(&self, state: &mut State<T>, index: usize) {
+        if let Some(spec) = state.spec_mut(index) {
+            if spec.failed_unready {
+                return;
+            }
+            spec.failed_unready = true;
+        }
+        state.readiness.failed.push(ChildId::new(index));
+        state.readiness.wake_all();
     }
 
     /// Wakes the readiness waiters if the group is ready; returns whether it has just become

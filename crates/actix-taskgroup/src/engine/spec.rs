@@ -114,6 +114,9 @@ pub(crate) struct ChildSpec<T> {
     pub(crate) ready: bool,
     /// Whether the current incarnation counts among the group's not-ready children.
     pub(crate) counted_unready: bool,
+    /// The child is among those that failed before they were ready (listed once, however
+    /// many of its incarnations did).
+    pub(crate) failed_unready: bool,
     /// Set while the child is being stopped on its own, with why.
     pub(crate) solo_stop: Option<SoloStop>,
     /// Set between an incarnation's end and the next one's start (R12).
@@ -146,6 +149,7 @@ impl<T> ChildSpec<T> {
             restarting_until: None,
             ready: false,
             counted_unready: false,
+            failed_unready: false,
             solo_stop: None,
             awaiting_restart: false,
             failure_recorded: false,
