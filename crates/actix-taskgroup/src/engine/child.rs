@@ -196,7 +196,7 @@ impl<T> ChildTask<T> {
             // kept (R5), and before anything else happens (a restart, R12, starts only once
             // the old incarnation is gone).
             Ok(Poll::Ready(outcome)) => {
-                Poll::Ready(match self.body.take().and_then(drop_catching_panic) {
+                Poll::Ready(match self.take_body().and_then(drop_catching_panic) {
                     Some(message) => Outcome::Panicked(message),
                     None => outcome,
                 })
@@ -268,10 +268,20 @@ impl<T> ChildTask<T> {
         }
     }
 
+    /// The body, taken out to be dropped: the child has ended, so its waker is retired (a
+    /// wake after the end — its last address dropped, a timer it left armed — queues
+    /// nothing and wakes nobody).
+    fn take_body(&mut self) -> Option<BoxedChild<T>> {
+        if let Some(waker) = &self.waker {
+            waker.retire();
+        }
+        self.body.take()
+    }
+
     /// Drops the child now and says how it ended: `Cancelled`, or `Panicked` if its
     /// destructor panicked. `None` if it had already ended.
     pub(crate) fn cancel(&mut self) -> Option<Outcome<T>> {
-        let body = self.body.take()?;
+        let body = self.take_body()?;
         Some(match drop_catching_panic(body) {
             Some(message) => Outcome::Panicked(message),
             None => Outcome::Cancelled,
@@ -282,7 +292,7 @@ impl<T> ChildTask<T> {
         let message = panic_message(&*payload);
         // A child that panicked may panic again while being dropped; that second panic is
         // part of the same failure and must not escape either.
-        let _ = self.body.take().map(drop_catching_panic);
+        let _ = self.take_body().map(drop_catching_panic);
         let _ = drop_catching_panic(payload);
         Outcome::Panicked(message)
     }
@@ -293,7 +303,7 @@ impl<T> Drop for ChildTask<T> {
         // Reached only when the whole group is torn down without its children being ended
         // first (the runtime shutting down); the panic is caught so that it cannot abort the
         // process.
-        if let Some(body) = self.body.take() {
+        if let Some(body) = self.take_body() {
             let _ = drop_catching_panic(body);
         }
     }

@@ -55,6 +55,12 @@ impl ChildWaker {
     pub(crate) fn clear(&self) {
         self.queued.store(false, Ordering::Release);
     }
+
+    /// The child has ended: from now on a wake is a no-op, as if it were queued already
+    /// (the group never clears it again).
+    pub(crate) fn retire(&self) {
+        self.queued.store(true, Ordering::Release);
+    }
 }
 
 // `ArcWake` rather than `std::task::Wake`: `futures::task::waker_ref` then lends a child
@@ -71,5 +77,41 @@ impl ArcWake for ChildWaker {
             drop(woken);
             this.queue.driver.wake();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn woken(queue: &ReadyQueue) -> Vec<usize> {
+        let mut into = Vec::new();
+        queue.take_woken(&mut into);
+        into
+    }
+
+    #[test]
+    fn a_wake_queues_a_child_once_until_it_is_polled_again() {
+        let queue = Arc::new(ReadyQueue::default());
+        let waker = ChildWaker::new(7, &queue);
+        waker.clear();
+        ArcWake::wake_by_ref(&waker);
+        ArcWake::wake_by_ref(&waker);
+        assert_eq!(woken(&queue), [7]);
+        waker.clear();
+        ArcWake::wake_by_ref(&waker);
+        assert_eq!(woken(&queue), [7]);
+    }
+
+    #[test]
+    fn a_wake_of_an_ended_child_queues_nothing() {
+        let queue = Arc::new(ReadyQueue::default());
+        let waker = ChildWaker::new(3, &queue);
+        waker.clear();
+        waker.retire();
+        // As when the last address of an ended actor child is dropped.
+        ArcWake::wake_by_ref(&waker);
+        ArcWake::wake_by_ref(&waker);
+        assert!(woken(&queue).is_empty());
     }
 }
