@@ -47,17 +47,20 @@ impl RestartWindow {
     ///
     /// Amortised O(1): each entry is pushed once and popped at most once.
     pub(crate) fn record(&mut self, intensity: Intensity, now: Instant) -> Result<u32, u32> {
-        while let Some(&(oldest, restarts)) = self.recent.front() {
-            if now.saturating_duration_since(oldest) > intensity.window {
-                self.recent.pop_front();
-                self.count -= restarts;
-            } else {
-                break;
-            }
-        }
         match self.recent.back_mut() {
+            // The same turn as the last restart: no age has changed.
             Some((last, restarts)) if *last == now => *restarts += 1,
-            _ => self.recent.push_back((now, 1)),
+            _ => {
+                while let Some(&(oldest, restarts)) = self.recent.front() {
+                    if now.saturating_duration_since(oldest) > intensity.window {
+                        self.recent.pop_front();
+                        self.count -= restarts;
+                    } else {
+                        break;
+                    }
+                }
+                self.recent.push_back((now, 1));
+            }
         }
         self.count += 1;
         // Only the last `max_restarts + 1` can ever matter.
