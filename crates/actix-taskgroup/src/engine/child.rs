@@ -213,22 +213,22 @@ impl<T> ChildTask<T> {
         id: ChildId,
         queue: &Arc<ReadyQueue>,
     ) -> Option<Outcome<T>> {
-        self.stop_asked = true;
-        let body = self.body.as_mut()?;
-        match catch_unwind(AssertUnwindSafe(|| body.as_mut().ask_to_stop())) {
-            Ok(StopAsk::DropNow) => self.cancel(),
-            Ok(StopAsk::Stopping) => {
-                let waker = self
-                    .waker
-                    .get_or_insert_with(|| ChildWaker::new(id.index(), queue));
-                waker.clear();
-                let waker = Arc::clone(waker);
-                match self.poll_with(&waker_ref(&waker)) {
-                    Poll::Ready(outcome) => Some(outcome),
-                    Poll::Pending => None,
-                }
-            }
-            Err(payload) => Some(self.end_after_panic(payload)),
+        if self.body.is_none() {
+            self.stop_asked = true;
+            return None;
+        }
+        if let Some(outcome) = self.ask_only() {
+            return Some(outcome);
+        }
+        // Stopping: run its stop hooks now, with its own waker for what comes after.
+        let waker = self
+            .waker
+            .get_or_insert_with(|| ChildWaker::new(id.index(), queue));
+        waker.clear();
+        let waker = Arc::clone(waker);
+        match self.poll_with(&waker_ref(&waker)) {
+            Poll::Ready(outcome) => Some(outcome),
+            Poll::Pending => None,
         }
     }
 
@@ -257,7 +257,8 @@ impl<T> ChildTask<T> {
         self.poll_with(cx.waker())
     }
 
-    /// Asks the child to stop without polling it (its wrapper is polled next).
+    /// Asks the child to stop without polling it (its wrapper is polled next). Returns its
+    /// outcome if that ended it, `None` if it is stopping (or had already ended).
     pub(crate) fn ask_only(&mut self) -> Option<Outcome<T>> {
         self.stop_asked = true;
         let body = self.body.as_mut()?;

@@ -3,6 +3,7 @@
 //! [`ChildBody`](child::ChildBody) trait that futures, actor contexts and nested groups
 //! implement.
 
+pub(crate) mod admission;
 pub(crate) mod child;
 pub(crate) mod config;
 pub(crate) mod driver;

@@ -1,17 +1,17 @@
 //! The state one group shares with its fronts (`TaskGroup`, `GroupSupervisor`), its handles
-//! and its driver, and how a child is admitted.
+//! and its driver.
 //!
 //! The children live here, in slots indexed by their id, beside the state: cancelling or
 //! dropping the group reaches them at once, without waiting for the driver to be scheduled
 //! (R6). A child is taken out of its slot while it is polled, so no borrow is held while user
 //! code runs: a child can spawn siblings or cancel its own group from inside its poll.
 //!
-//! The rest of the engine is split by concept: `ending` (a child's end: restart, policy,
-//! the group's end), `stop` (the two-phase stop), `driver` (the one task that polls), `queue`
-//! (start slots), `readiness`, `snapshot`, `events`.
+//! The rest of the engine is split by concept: `admission` (a child's entry), `ending` (a
+//! child's end: restart, policy, the group's end), `stop` (the two-phase stop), `driver` (the
+//! one task that polls), `queue` (start slots), `readiness`, `snapshot`, `events`.
 
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell, RefMut};
+use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
@@ -19,7 +19,7 @@ use std::task::{Context, Poll, Waker};
 use tokio::time::Instant;
 
 use crate::child::{ChildId, ChildKind};
-use crate::engine::child::{BoxedChild, ChildTask};
+use crate::engine::child::ChildTask;
 use crate::engine::config::ScopeConfig;
 use crate::engine::events;
 use crate::engine::queue::StartQueue;
@@ -31,7 +31,7 @@ use crate::engine::slots::Slots;
 use crate::engine::spec::ChildSpec;
 use crate::engine::timers::Timers;
 use crate::engine::waiters::Waiters;
-use crate::error::{ChildFailure, GroupErrorKind, SpawnError};
+use crate::error::{ChildFailure, GroupErrorKind};
 use crate::outcome::Outcome;
 use crate::policy::EndCondition;
 use crate::snapshot::Counters;
@@ -396,207 +396,6 @@ impl<T> Scope<T> {
 }
 
 impl<T: 'static> Scope<T> {
-    /// Accepts a plain future child, in one borrow of the state: the hot path of a
-    /// `TaskGroup`. The future is boxed before the group is asked; a refused one is dropped,
-    /// never polled (R7).
-    pub(crate) fn spawn_future(
-        self: &Rc<Self>,
-        name: Option<Name>,
-        body: BoxedChild<T>,
-    ) -> Result<ChildId, SpawnError> {
-        let mut state = self.state.borrow_mut();
-        let id = self.admit(&mut state, name, ChildKind::Future, None)?;
-        self.launch(state, id, ChildTask::new(body));
-        Ok(id)
-    }
-
-    /// Accepts a child with its kind and spec; `body` makes its first incarnation (a body
-    /// that runs the user's factory on its first poll).
-    pub(crate) fn spawn_body(
-        self: &Rc<Self>,
-        name: Option<Name>,
-        kind: ChildKind,
-        spec: Option<Box<ChildSpec<T>>>,
-        body: impl FnOnce(ChildId) -> BoxedChild<T>,
-    ) -> Result<ChildId, SpawnError> {
-        let mut state = self.state.borrow_mut();
-        let id = self.admit(&mut state, name, kind, spec)?;
-        let task = ChildTask::new(body(id));
-        self.launch(state, id, task);
-        Ok(id)
-    }
-
-    /// Accepts a child whose body was made before the group existed (a builder's child),
-    /// telling it its group and id.
-    pub(crate) fn spawn_bound(
-        self: &Rc<Self>,
-        name: Option<Name>,
-        kind: ChildKind,
-        mut body: BoxedChild<T>,
-    ) -> Result<ChildId, SpawnError> {
-        let mut state = self.state.borrow_mut();
-        let id = self.admit(&mut state, name, kind, None)?;
-        body.as_mut().bind(&self.me, id);
-        self.launch(state, id, ChildTask::new(body));
-        Ok(id)
-    }
-
-    /// Gives a new child its id and its slots, or says why the group refuses it.
-    fn admit(
-        &self,
-        state: &mut State<T>,
-        name: Option<Name>,
-        kind: ChildKind,
-        spec: Option<Box<ChildSpec<T>>>,
-    ) -> Result<ChildId, SpawnError> {
-        match state.phase {
-            Phase::Open => {}
-            Phase::Stopping => return Err(SpawnError::ShuttingDown),
-            Phase::Finished => return Err(SpawnError::Closed),
-        }
-        // The first child starts the driver with `actix_rt::spawn`, which needs an arbiter:
-        // say so instead of panicking deep inside tokio.
-        if !state.driver_started && actix_rt::Arbiter::try_current().is_none() {
-            return Err(SpawnError::NoRuntime);
-        }
-        let id = ChildId::new(state.outcomes.len());
-        state.outcomes.push(None);
-        state.children.push(None);
-        if let Some(name) = name {
-            state.names.resize_with(id.index(), || None);
-            state.names.push(Some(name));
-        }
-        if kind != ChildKind::Future {
-            state.kinds.resize_with(id.index(), || ChildKind::Future);
-            state.kinds.push(kind);
-        }
-        let service = spec.as_ref().is_some_and(|spec| spec.options.service);
-        if let Some(spec) = spec {
-            state.specs.resize_with(id.index(), || None);
-            state.specs.push(Some(spec));
-        }
-        if self.config.timed {
-            let started = state.now();
-            state.times.push(ChildTimes {
-                started,
-                stopped: None,
-            });
-        }
-        state.live += 1;
-        if !service {
-            state.main_live += 1;
-        }
-        state.counters.spawned += 1;
-        events::spawned(self, state, id);
-        Ok(id)
-    }
-
-    /// Starts an admitted child now, or queues it for a start slot (R14).
-    fn launch(self: &Rc<Self>, mut state: RefMut<'_, State<T>>, id: ChildId, task: ChildTask<T>) {
-        if self.config.gated() && !self.may_start_now(&state) {
-            self.enqueue(&mut state, id, task);
-        } else {
-            self.start_incarnation(&mut state, id, task, false);
-        }
-        self.start_driver(state);
-    }
-
-    /// Puts a child's new incarnation in its slot, to be polled: new children by the fresh
-    /// cursor, older ones (dequeued, restarted) through the woken list.
-    pub(crate) fn start_incarnation(
-        &self,
-        state: &mut State<T>,
-        id: ChildId,
-        mut task: ChildTask<T>,
-        restart: bool,
-    ) {
-        let index = id.index();
-        if self.config.limit.is_some() && !restart {
-            state.queue.running += 1;
-        }
-        let kind = state.kind(index);
-        if kind == ChildKind::Future && !self.config.timed && index >= state.specs.len() {
-            // A plain future: nothing to note (the hot path of a `TaskGroup`).
-            events::started(self, state, id);
-            state.children[index] = Some(task);
-            if index < state.next_fresh {
-                state.woken.push(index);
-            }
-            return;
-        }
-        let now = if self.config.timed || state.spec(index).is_some() {
-            Some(state.now())
-        } else {
-            None
-        };
-        let mut counted_unready = false;
-        // A child with a spec may have waited in the queue: its start is now, not its spawn.
-        let restamp = self.config.timed && (restart || state.spec(index).is_some());
-        if let Some(spec) = state.spec_mut(index) {
-            spec.incarnation += 1;
-            spec.incarnation_started = now;
-            if let Some(now) = now {
-                spec.streak.started(now);
-            }
-            spec.restarting_until = None;
-            spec.ready = false;
-            spec.counted_unready = spec.options.signals_ready || kind == ChildKind::Group;
-            counted_unready = spec.counted_unready;
-            let incarnation = spec.incarnation;
-            if let (Some(timeout), Some(now)) = (spec.options.timeout, now) {
-                state.timers.timeout(
-                    timeout,
-                    crate::engine::timers::Due {
-                        at: now + timeout,
-                        index,
-                        incarnation,
-                    },
-                );
-            }
-        }
-        // An actor is ready once its first poll has run `started()`. A plain one (no spec)
-        // always starts through the fresh cursor, so "polled once" is "behind the cursor"
-        // and costs nothing to track (readiness.rs); one with a spec may restart or leave a
-        // queue, so it is counted.
-        if !counted_unready && kind == ChildKind::Actor && state.spec(index).is_some() {
-            task.await_first_poll();
-            counted_unready = true;
-        }
-        if counted_unready {
-            self.count_unready(state, index);
-        }
-        if restamp && index < state.times.len() {
-            // A restarted child's times are its current incarnation's; a queued child's
-            // begin when it leaves the queue.
-            let now = state.now();
-            state.times[index] = ChildTimes {
-                started: now,
-                stopped: None,
-            };
-        }
-        if !restart {
-            // A new incarnation of a restarted child says `restarted` instead.
-            events::started(self, state, id);
-        }
-        if let Some(slot) = state.children.get_mut(index) {
-            *slot = Some(task);
-        }
-        if index < state.next_fresh {
-            state.woken.push(index);
-        }
-    }
-
-    /// Wakes the driver, or starts it at the group's first child.
-    pub(crate) fn start_driver(self: &Rc<Self>, mut state: RefMut<'_, State<T>>) {
-        if state.driver_started {
-            state.wake_driver();
-        } else {
-            state.driver_started = true;
-            drop(state);
-            actix_rt::spawn(crate::engine::driver::Driver::new(Rc::clone(self)));
-        }
-    }
-
     /// Keeps what a running actor child reported, to be its outcome when it stops.
     pub(crate) fn report(&self, id: ChildId, incarnation: u32, outcome: Outcome<T>) {
         let mut state = self.state.borrow_mut();
