@@ -12,6 +12,8 @@
 //! after the restart, then stops the server and the tree. With `-- --serve [--port N]` it
 //! serves until Ctrl-C instead.
 
+#[path = "web/args.rs"]
+mod args;
 #[path = "web/http1.rs"]
 pub mod http1;
 
@@ -314,24 +316,12 @@ async fn demo(addr: SocketAddr, service: &Service) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `--port N`, if given.
-fn port_flag(args: &[String]) -> anyhow::Result<u16> {
-    match args.iter().position(|arg| arg == "--port") {
-        Some(at) => Ok(args
-            .get(at + 1)
-            .map(|port| port.parse())
-            .transpose()?
-            .unwrap_or(0)),
-        None => Ok(0),
-    }
-}
-
 #[actix_rt::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let serve_forever = args.iter().any(|arg| arg == "--serve");
     let (tree, service) = start_tree(Duration::from_millis(100)).await?;
-    let (server, addr) = serve(service.clone(), port_flag(&args)?, serve_forever)?;
+    let (server, addr) = serve(service.clone(), args::port_flag(&args)?, serve_forever)?;
     if serve_forever {
         println!("serving http://{addr}/users/1, /top, /tree; POST /pool/crash");
         return Ok(server.await?);

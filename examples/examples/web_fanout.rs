@@ -21,6 +21,8 @@
 //! mid-request), prints what happened and stops. With `-- --serve [--port N]` it serves
 //! until Ctrl-C instead.
 
+#[path = "web/args.rs"]
+mod args;
 #[path = "web/http1.rs"]
 pub mod http1;
 
@@ -72,12 +74,7 @@ pub struct Plan {
 impl Plan {
     /// Five backends, one too slow for the 150 ms deadline.
     pub fn demo() -> Plan {
-        let backend = |name, ms, runs_as, best_effort| Backend {
-            name,
-            delay: Duration::from_millis(ms),
-            runs_as,
-            best_effort,
-        };
+        let backend = Backend::new;
         Plan {
             backends: vec![
                 backend("profile", 20, RunsAs::Future, false),
@@ -172,6 +169,16 @@ impl Actor for Ranker {
 }
 
 impl Backend {
+    /// A backend that answers after `delay_ms`.
+    pub fn new(name: &'static str, delay_ms: u64, runs_as: RunsAs, best_effort: bool) -> Self {
+        Backend {
+            name,
+            delay: Duration::from_millis(delay_ms),
+            runs_as,
+            best_effort,
+        }
+    }
+
     /// This backend as a child of a request's group.
     fn child(self, fails: bool, live: &Arc<Live>) -> Child<String> {
         let live = Arc::clone(live);
@@ -361,25 +368,13 @@ async fn demo(addr: SocketAddr, live: &Live) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `--port N`, if given.
-fn port_flag(args: &[String]) -> anyhow::Result<u16> {
-    match args.iter().position(|arg| arg == "--port") {
-        Some(at) => Ok(args
-            .get(at + 1)
-            .map(|port| port.parse())
-            .transpose()?
-            .unwrap_or(0)),
-        None => Ok(0),
-    }
-}
-
 #[actix_rt::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let serve_forever = args.iter().any(|arg| arg == "--serve");
     let live = Arc::new(Live::default());
     let options = Serve {
-        port: port_flag(&args)?,
+        port: args::port_flag(&args)?,
         workers: 2,
         signals: serve_forever,
         ..Serve::default()

@@ -184,12 +184,7 @@ fn plan(ms: [u64; 5], deadline_ms: u64) -> Plan {
     let backends = shape.iter().zip(ms);
     Plan {
         backends: backends
-            .map(|(&(name, runs_as, best_effort), ms)| Backend {
-                name,
-                delay: Duration::from_millis(ms),
-                runs_as,
-                best_effort,
-            })
+            .map(|(&(name, runs_as, best_effort), ms)| Backend::new(name, ms, runs_as, best_effort))
             .collect(),
         deadline: Duration::from_millis(deadline_ms),
     }

@@ -23,12 +23,7 @@ const GRACE: Duration = Duration::from_millis(500);
 /// Five backends: four answer within tens of milliseconds, `inventory` takes 30 s, so only
 /// a deadline or a dropped handler can end it.
 fn plan() -> Plan {
-    let backend = |name, ms, runs_as, best_effort| Backend {
-        name,
-        delay: Duration::from_millis(ms),
-        runs_as,
-        best_effort,
-    };
+    let backend = Backend::new;
     Plan {
         backends: vec![
             backend("profile", 10, RunsAs::Future, false),
