@@ -9,15 +9,15 @@
 //! asks for a graceful stop with `ctx.stop()` and forces one by dropping the context (R2).
 //!
 //! An idle actor that only waits for messages lives until it stops itself or its group
-//! stops it (DESIGN §6), however many addresses to it are left: the group puts a
-//! never-ending, zero-sized item in the child's own context, which is what actix counts to
-//! keep an actor without addresses alive (and which a graceful stop ignores). Holding a
-//! mailbox sender instead does the same at a higher cost: a sender is two small allocations,
-//! and held from the spawn, a builder's thousand children keep two thousand of them alive,
-//! so that later allocations miss glibc's per-thread cache (measured: +20% instructions per
-//! actor child; taken at the first poll instead: +5%; the item: 0 allocations). Addresses
-//! are made on demand. One exists from the spawn, before the factory runs: a queued child's
-//! messages wait in its mailbox.
+//! stops it (DESIGN §6), however many addresses to it are left: the group keeps the sender
+//! that `channel` makes with the mailbox (and `Context::new()` drops at once), and a connected
+//! mailbox is what actix counts to keep an actor alive (a graceful stop does not look at
+//! it). The mailbox is made at the first poll (or when an address is first asked for), so
+//! the kept sender lives no longer than the child and costs no allocation more (measured
+//! against a never-ending item in the child's context, the former way: 3,510 instructions
+//! per actor child against 3,631, docs/design-notes.md). Addresses are made on demand. One
+//! exists from the spawn, before the factory runs: a queued child's messages wait in its
+//! mailbox.
 
 use std::any::Any;
 use std::cell::OnceCell;
@@ -27,8 +27,8 @@ use std::rc::Rc;
 use std::task::{Context as TaskContext, Poll};
 
 use actix::dev::ContextFut;
-use actix::dev::channel::{self, AddressReceiver};
-use actix::{Actor, ActorContext, Addr, AsyncContext, Context};
+use actix::dev::channel::{self, AddressReceiver, AddressSender};
+use actix::{Actor, ActorContext, Addr, Context};
 
 use crate::child::{ChildId, ChildKind};
 use crate::engine::child::{BoxedChild, ChildBody, StopAsk};
@@ -38,12 +38,12 @@ use crate::supervisor::reporter::Reporter;
 /// actix's default mailbox capacity.
 const MAILBOX_CAPACITY: usize = 16;
 
-/// A mailbox with no sender: the one `channel` makes is dropped at once, as `Context::new()`
-/// drops its own; an address is made only for whoever asks. Made as late as possible, right
-/// before the context that uses it (made for a builder's thousands of children at the call, the
-/// mailboxes sat out of cache until the driver reached them: docs/PERFORMANCE.md).
-fn new_mailbox<A: Actor<Context = Context<A>>>() -> AddressReceiver<A> {
-    channel::channel(MAILBOX_CAPACITY).1
+/// A mailbox and the sender `channel` makes with it (which `Context::new()` would drop at
+/// once). Made as late as possible, right before the context that uses it (made for a
+/// builder's thousands of children at the call, the mailboxes sat out of cache until the
+/// driver reached them: docs/PERFORMANCE.md).
+fn new_mailbox<A: Actor<Context = Context<A>>>() -> (AddressSender<A>, AddressReceiver<A>) {
+    channel::channel(MAILBOX_CAPACITY)
 }
 
 /// How an actor child's actor is built, on its first poll.
@@ -78,7 +78,7 @@ pub(crate) struct ActorChild<A: Actor<Context = Context<A>>, T, F> {
     reporter: Option<Reporter<T>>,
     /// The mailbox, until the actor is built: made when someone first asks for the child's
     /// address (messages to a child that waits for its start wait in it), else at the build.
-    mailbox: OnceCell<AddressReceiver<A>>,
+    mailbox: OnceCell<(AddressSender<A>, AddressReceiver<A>)>,
     /// Whether the build was tried (the mailbox went to the context, if there is one).
     built: bool,
     /// Whether the actor lives until stopped, addresses or not (DESIGN §6; the default).
@@ -90,6 +90,10 @@ pub(crate) struct ActorChild<A: Actor<Context = Context<A>>, T, F> {
     ready_line: Option<Reporter<T>>,
     /// Built on the first poll.
     context: Option<ContextFut<A, Context<A>>>,
+    /// The sender made with the mailbox, held while the child lives unless it stops when
+    /// unaddressed: a connected mailbox is what keeps an actor alive (DESIGN §6). Declared
+    /// after `context`, so that a context dropped unfinished still finds its mailbox open.
+    keeper: Option<AddressSender<A>>,
     stop_asked: bool,
     kind: ChildKind,
     values: PhantomData<fn() -> T>,
@@ -123,6 +127,7 @@ where
             ready_after_start: false,
             ready_line: None,
             context: None,
+            keeper: None,
             stop_asked: false,
             kind,
             values: PhantomData,
@@ -144,7 +149,7 @@ where
             Some(context) => Some(context.address()),
             // Its build was tried and gave no actor: there is nothing to address.
             None if self.built => None,
-            None => Some(Addr::new(self.mailbox.get_or_init(new_mailbox).sender())),
+            None => Some(Addr::new(self.mailbox.get_or_init(new_mailbox).1.sender())),
         }
     }
 
@@ -157,14 +162,12 @@ where
                 self.ready_line = Some(reporter.clone());
             }
             self.built = true;
-            let mailbox = self.mailbox.take().unwrap_or_else(new_mailbox);
+            let (sender, mailbox) = self.mailbox.take().unwrap_or_else(new_mailbox);
             let actor = self.factory.make(reporter)?;
-            let mut context = Context::with_receiver(mailbox);
             if self.keep_alive {
-                // Zero-sized: boxing it allocates nothing, and the context keeps it inline.
-                context.spawn(actix::fut::wrap_future::<_, A>(std::future::pending::<()>()));
+                self.keeper = Some(sender);
             }
-            self.context = Some(context.into_future(actor));
+            self.context = Some(Context::with_receiver(mailbox).into_future(actor));
         }
         self.context.as_mut()
     }
