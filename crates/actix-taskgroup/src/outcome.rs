@@ -83,6 +83,15 @@ impl<T> Outcome<T> {
         }
     }
 
+    /// As [`failure`](Outcome::failure), taking the cause instead of sharing it (no
+    /// reference count to raise and lower again for an outcome that is dropped after).
+    pub(crate) fn into_failure(self) -> Option<(FailureKind, Arc<anyhow::Error>)> {
+        match self {
+            Outcome::Failed(cause) => Some((FailureKind::Failed, cause)),
+            other => other.failure(),
+        }
+    }
+
     /// The same outcome without its value.
     pub(crate) fn as_unit(&self) -> Outcome<()> {
         match self {

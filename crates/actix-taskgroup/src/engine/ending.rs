@@ -114,11 +114,6 @@ impl<T: 'static> Scope<T> {
             }
             was_unready |= mem::take(&mut spec.counted_unready);
             in_batch = spec.in_batch;
-            if outcome.is_failure()
-                && let Some((kind, cause)) = outcome.failure()
-            {
-                spec.remember_failure(kind, cause);
-            }
         }
         let mut effects = Effects::default();
         if was_unready {
@@ -135,12 +130,14 @@ impl<T: 'static> Scope<T> {
         }
         if state.phase == Phase::Open && index < state.specs.len() {
             if in_batch {
+                remember_failure(state, index, &outcome);
                 return self.batch_member_ended(state, id, outcome, effects);
             }
             if self.wants_restart(state, index, &outcome) {
                 return self.restart(state, id, outcome, effects);
             }
         }
+        remember_failure(state, index, &outcome);
         let more = self.finalize(state, id, outcome, None);
         merge(effects, more)
     }
@@ -172,6 +169,7 @@ impl<T: 'static> Scope<T> {
         if let Err(count) = state.restarts.record(self.config.intensity, now) {
             // R12: more than `max_restarts` within the window fails the group, with an error
             // that carries the failure that broke the limit.
+            remember_failure(state, index, &outcome);
             let name = state.name(index).cloned();
             let error = RestartLimitError::new(
                 name.clone(),
@@ -187,6 +185,10 @@ impl<T: 'static> Scope<T> {
         state.counters.restarted += 1;
         if let Some(spec) = state.spec_mut(index) {
             spec.awaiting_restart = true;
+            // The outcome ends here: its cause moves to the child's recent failures.
+            if let Some((kind, cause)) = outcome.into_failure() {
+                spec.remember_failure(kind, cause);
+            }
         }
         let bystanders = self.bystanders(state, index);
         if bystanders.is_empty() && state.batch.is_none() {
@@ -554,6 +556,16 @@ impl<T: 'static> Scope<T> {
         state.waiters.wake_all();
         state.readiness.wake_all();
         state.wake_driver();
+    }
+}
+
+/// Keeps a failed incarnation's cause among its child's recent failures (a child with a
+/// spec: one that may have more than one incarnation).
+fn remember_failure<T>(state: &mut State<T>, index: usize, outcome: &Outcome<T>) {
+    if let Some(spec) = state.spec_mut(index)
+        && let Some((kind, cause)) = outcome.failure()
+    {
+        spec.remember_failure(kind, cause);
     }
 }
 
