@@ -23,7 +23,7 @@ impl<T: 'static> Scope<T> {
     ) -> Result<ChildId, SpawnError> {
         let mut state = self.state.borrow_mut();
         let id = self.admit(&mut state, name, ChildKind::Future, None)?;
-        self.launch(state, id, ChildTask::new(body));
+        self.launch(state, id, body);
         Ok(id)
     }
 
@@ -38,8 +38,8 @@ impl<T: 'static> Scope<T> {
     ) -> Result<ChildId, SpawnError> {
         let mut state = self.state.borrow_mut();
         let id = self.admit(&mut state, name, kind, spec)?;
-        let task = ChildTask::new(body(id));
-        self.launch(state, id, task);
+        let body = body(id);
+        self.launch(state, id, body);
         Ok(id)
     }
 
@@ -54,7 +54,7 @@ impl<T: 'static> Scope<T> {
         let mut state = self.state.borrow_mut();
         let id = self.admit(&mut state, name, kind, None)?;
         body.as_mut().bind(&self.me, id);
-        self.launch(state, id, ChildTask::new(body));
+        self.launch(state, id, body);
         Ok(id)
     }
 
@@ -109,22 +109,27 @@ impl<T: 'static> Scope<T> {
     }
 
     /// Starts an admitted child now, or queues it for a start slot (R14).
-    fn launch(self: &Rc<Self>, mut state: RefMut<'_, State<T>>, id: ChildId, task: ChildTask<T>) {
+    fn launch(self: &Rc<Self>, mut state: RefMut<'_, State<T>>, id: ChildId, body: BoxedChild<T>) {
         if self.config.gated() && !self.may_start_now(&state) {
-            self.enqueue(&mut state, id, task);
+            self.enqueue(&mut state, id, body);
         } else {
-            self.start_incarnation(&mut state, id, task, false);
+            self.start_incarnation(&mut state, id, body, false);
         }
         self.start_driver(state);
     }
 
     /// Puts a child's new incarnation in its slot, to be polled: new children by the fresh
     /// cursor, older ones (dequeued, restarted) through the woken list.
+    ///
+    /// Given the body, not a `ChildTask`: the task is made in its slot. (Made by the caller
+    /// and moved in, a task just written was read back at once in wider pieces than it was
+    /// written in, which stalled the processor's store-to-load forwarding: a tenth of a
+    /// future restart's time in `perf`.)
     pub(crate) fn start_incarnation(
         &self,
         state: &mut State<T>,
         id: ChildId,
-        mut task: ChildTask<T>,
+        body: BoxedChild<T>,
         restart: bool,
     ) {
         let index = id.index();
@@ -135,7 +140,7 @@ impl<T: 'static> Scope<T> {
         if kind == ChildKind::Future && !self.config.timed && index >= state.specs.len() {
             // A plain future: nothing to note (the hot path of a `TaskGroup`).
             events::started(self, state, id);
-            state.children[index] = Some(task);
+            state.children[index] = Some(ChildTask::new(body));
             if index < state.next_fresh {
                 state.woken.push(index);
             }
@@ -175,8 +180,9 @@ impl<T: 'static> Scope<T> {
         // always starts through the fresh cursor, so "polled once" is "behind the cursor"
         // and costs nothing to track (readiness.rs); one with a spec may restart or leave a
         // queue, so it is counted.
-        if !counted_unready && kind == ChildKind::Actor && state.spec(index).is_some() {
-            task.await_first_poll();
+        let awaits_first_poll =
+            !counted_unready && kind == ChildKind::Actor && state.spec(index).is_some();
+        if awaits_first_poll {
             counted_unready = true;
         }
         if counted_unready {
@@ -196,7 +202,7 @@ impl<T: 'static> Scope<T> {
             events::started(self, state, id);
         }
         if let Some(slot) = state.children.get_mut(index) {
-            *slot = Some(task);
+            *slot = Some(ChildTask::with_first_poll_awaited(body, awaits_first_poll));
         }
         if index < state.next_fresh {
             state.woken.push(index);

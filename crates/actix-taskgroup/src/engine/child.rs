@@ -115,13 +115,7 @@ pub(crate) struct ChildTask<T> {
 
 impl<T> ChildTask<T> {
     pub(crate) fn new(body: BoxedChild<T>) -> Self {
-        ChildTask {
-            body: Some(body),
-            waker: None,
-            stop_asked: false,
-            awaiting_first_poll: false,
-            force_asked: false,
-        }
+        Self::with_first_poll_awaited(body, false)
     }
 
     /// Whether the child still runs and may be dropped when the grace period ends.
@@ -138,9 +132,16 @@ impl<T> ChildTask<T> {
         self.stop_asked
     }
 
-    /// Marks an actor child as not ready until its first poll.
-    pub(crate) fn await_first_poll(&mut self) {
-        self.awaiting_first_poll = true;
+    /// As [`new`](ChildTask::new), for an actor child that is not ready until its first
+    /// poll if `awaited`.
+    pub(crate) fn with_first_poll_awaited(body: BoxedChild<T>, awaited: bool) -> Self {
+        ChildTask {
+            body: Some(body),
+            waker: None,
+            stop_asked: false,
+            awaiting_first_poll: awaited,
+            force_asked: false,
+        }
     }
 
     /// True once, after the first poll of a child that waited for it.

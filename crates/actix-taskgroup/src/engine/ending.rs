@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::child::ChildId;
-use crate::engine::child::ChildTask;
 use crate::engine::events;
 use crate::engine::readiness::Unready;
 use crate::engine::scope::{Batch, Phase, Scope, State, StopReason};
@@ -429,7 +428,7 @@ impl<T: 'static> Scope<T> {
             number: spec.incarnation + 1,
             options: spec.options,
         });
-        self.start_incarnation(state, id, ChildTask::new(body), true);
+        self.start_incarnation(state, id, body, true);
         events::restarted(self, state, id);
         state.wake_driver();
     }

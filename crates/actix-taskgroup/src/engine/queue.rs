@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 
 use crate::child::ChildId;
-use crate::engine::child::ChildTask;
+use crate::engine::child::BoxedChild;
 use crate::engine::events;
 use crate::engine::scope::{Scope, State};
 use crate::engine::spec::ChildSpec;
@@ -38,14 +38,14 @@ impl<T: 'static> Scope<T> {
     }
 
     /// Puts an admitted child in the queue; it starts when a slot frees.
-    pub(crate) fn enqueue(&self, state: &mut State<T>, id: ChildId, task: ChildTask<T>) {
+    pub(crate) fn enqueue(&self, state: &mut State<T>, id: ChildId, body: BoxedChild<T>) {
         let index = id.index();
         if state.specs.len() <= index {
             state.specs.resize_with(index + 1, || None);
         }
         let spec =
             state.specs[index].get_or_insert_with(|| Box::new(ChildSpec::new(Default::default())));
-        spec.queued = Some(task);
+        spec.queued = Some(body);
         state.queue.waiting.push_back(index);
         events::queued(self, state, id);
     }
@@ -58,9 +58,9 @@ impl<T: 'static> Scope<T> {
             let Some(index) = state.queue.waiting.pop_front() else {
                 break;
             };
-            let task = state.spec_mut(index).and_then(|spec| spec.queued.take());
-            if let Some(task) = task {
-                self.start_incarnation(state, ChildId::new(index), task, false);
+            let body = state.spec_mut(index).and_then(|spec| spec.queued.take());
+            if let Some(body) = body {
+                self.start_incarnation(state, ChildId::new(index), body, false);
                 state.wake_driver();
                 started = true;
             }

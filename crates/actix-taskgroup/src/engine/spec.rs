@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::child::ChildId;
-use crate::engine::child::{BoxedChild, ChildTask};
+use crate::engine::child::BoxedChild;
 use crate::engine::restart::Streak;
 use crate::engine::scope::Scope;
 use crate::error::FailureKind;
@@ -104,7 +104,7 @@ pub(crate) struct ChildSpec<T> {
     /// The current incarnation's number; 0 until the child first starts.
     pub(crate) incarnation: u32,
     /// The body of a child waiting for a start slot (R14), not started yet.
-    pub(crate) queued: Option<ChildTask<T>>,
+    pub(crate) queued: Option<BoxedChild<T>>,
     /// When the current incarnation started (its age, its backoff streak).
     pub(crate) incarnation_started: Option<Instant>,
     pub(crate) streak: Streak,

@@ -10,6 +10,7 @@
 use crate::child::ChildId;
 use crate::engine::child::ChildTask;
 use crate::engine::events;
+use crate::engine::panic::drop_catching_panic;
 use crate::engine::scope::{Phase, Scope, StopReason};
 use crate::engine::spec::SoloStop;
 use crate::engine::timers::Due;
@@ -64,9 +65,9 @@ impl<T: 'static> Scope<T> {
             }
         };
         if let Some(queued) = idle {
-            let outcome = match queued.and_then(|mut task| task.cancel()) {
-                Some(Outcome::Panicked(message)) => Outcome::Panicked(message),
-                _ => Outcome::Cancelled,
+            let outcome = match queued.and_then(drop_catching_panic) {
+                Some(message) => Outcome::Panicked(message),
+                None => Outcome::Cancelled,
             };
             let effects = {
                 let mut state = self.state.borrow_mut();
