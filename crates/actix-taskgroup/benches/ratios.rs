@@ -14,8 +14,10 @@ use workloads::{
     raw_spawn_join_all, restarts, supervised_actors, task_group,
 };
 
-/// Runs one round, checks that it handled all `n` children, and keeps its time.
+/// Runs one round, checks that it handled all `n` children, and keeps its time. The round
+/// starts from a settled allocator, whatever ran before it.
 async fn timed(samples: &mut Vec<Duration>, n: usize, round: impl Future<Output = usize>) {
+    workloads::settle_allocator();
     let start = Instant::now();
     let handled = black_box(round.await);
     samples.push(start.elapsed());

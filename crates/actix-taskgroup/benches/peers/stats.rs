@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 pub struct Samples(pub Vec<f64>);
 
 impl Samples {
-    /// Times one round of `n` children; the round returns how many it handled.
+    /// Times one round of `n` children, from a settled allocator; the round returns how many
+    /// it handled.
     pub async fn time(&mut self, n: usize, round: impl Future<Output = usize>) {
+        crate::workloads::settle_allocator();
         let start = Instant::now();
         let handled = std::hint::black_box(round.await);
         let elapsed = start.elapsed();
