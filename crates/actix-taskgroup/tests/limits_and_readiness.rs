@@ -408,3 +408,26 @@ fn a_child_that_fails_before_ready_at_every_restart_is_named_once() {
         group.send(actix_taskgroup::Cancel).await.unwrap();
     });
 }
+
+#[test]
+fn a_wait_asked_after_the_group_has_ended_still_names_the_child_that_failed_before_ready() {
+    run_paused(async {
+        let log = Log::default();
+        let l = log.clone();
+        let group = GroupSupervisor::<()>::builder()
+            .child_actor("db", move |r| {
+                Worker::new("db", Script::FailInStarted, &l, r)
+            })
+            .start();
+        let report = group.send(actix_taskgroup::Join::new()).await.unwrap();
+        assert!(report.error().is_some(), "the group failed and ended");
+        // The names went to the report when the group ended; the wait still names the child.
+        match group.send(WaitReady).await.unwrap() {
+            Err(ReadyError::Failed { children }) => {
+                let names: Vec<_> = children.iter().map(|(_, n)| n.as_deref()).collect();
+                assert_eq!(names, [Some("db")]);
+            }
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    });
+}

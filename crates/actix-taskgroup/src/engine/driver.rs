@@ -11,6 +11,7 @@ use tokio::time::{Instant, Sleep};
 
 use crate::child::ChildId;
 use crate::engine::child::Polled;
+use crate::engine::ending::Ended;
 use crate::engine::scope::{Phase, Scope, StopReason};
 use crate::engine::timers::TimerKind;
 use crate::error::GroupErrorKind;
@@ -241,11 +242,14 @@ impl<T: 'static> Scope<T> {
         match task.poll(id, &self.ready) {
             Polled::Ended(outcome) => {
                 let unready = task.take_first_poll_done();
-                if first_poll && !unready && outcome.is_failure() {
-                    // A plain actor that failed in its first poll failed before it was ready.
-                    self.failed_in_first_poll(id);
-                }
-                self.incarnation_ended(id, outcome, unready);
+                self.incarnation_ended(
+                    id,
+                    outcome,
+                    Ended {
+                        unready,
+                        first_poll,
+                    },
+                );
             }
             Polled::Pending => {
                 if task.take_first_poll_done() {

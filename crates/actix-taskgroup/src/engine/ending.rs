@@ -10,7 +10,7 @@ use std::mem;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::child::ChildId;
+use crate::child::{ChildId, ChildKind};
 use crate::engine::events;
 use crate::engine::readiness::Unready;
 use crate::engine::scope::{Batch, Phase, Scope, State, StopReason};
@@ -19,6 +19,15 @@ use crate::engine::timers::Due;
 use crate::error::{ChildFailure, FailureKind, GroupErrorKind, RestartLimitError};
 use crate::outcome::Outcome;
 use crate::policy::{EndCondition, Policy, Restart, Strategy};
+
+/// How a child stood when its incarnation ended, as the driver saw it.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Ended {
+    /// An actor child with a spec, counted as not ready until its first poll, ended in it.
+    pub(crate) unready: bool,
+    /// It ended in its first poll.
+    pub(crate) first_poll: bool,
+}
 
 /// What must happen once the state's borrow is released. Small and `Copy`: every child's
 /// end returns one. (Bystanders a restart strategy stops wait in `State::solo_stops`.)
@@ -68,20 +77,15 @@ impl<T: 'static> Scope<T> {
 
     /// An incarnation of the child has ended (its body is already dropped) with `outcome`.
     pub(crate) fn child_ended(&self, id: ChildId, outcome: Outcome<T>) {
-        self.incarnation_ended(id, outcome, false);
+        self.incarnation_ended(id, outcome, Ended::default());
     }
 
-    /// As [`child_ended`](Scope::child_ended), for an actor child that ended in its first
-    /// poll: it no longer counts as not ready.
-    pub(crate) fn incarnation_ended(
-        &self,
-        id: ChildId,
-        outcome: Outcome<T>,
-        unready_until_first_poll: bool,
-    ) {
+    /// As [`child_ended`](Scope::child_ended), from the driver's poll, which says how the
+    /// child stood when it ended.
+    pub(crate) fn incarnation_ended(&self, id: ChildId, outcome: Outcome<T>, ended: Ended) {
         let effects = {
             let mut state = self.state.borrow_mut();
-            self.on_incarnation_end(&mut state, id, outcome, unready_until_first_poll)
+            self.on_incarnation_end(&mut state, id, outcome, ended)
         };
         self.act(effects);
     }
@@ -91,7 +95,7 @@ impl<T: 'static> Scope<T> {
         state: &mut State<T>,
         id: ChildId,
         mut outcome: Outcome<T>,
-        unready_until_first_poll: bool,
+        ended: Ended,
     ) -> Effects {
         let index = id.index();
         // An actor child's own report stands, unless its end was itself a panic.
@@ -100,7 +104,17 @@ impl<T: 'static> Scope<T> {
         {
             outcome = reported;
         }
-        let mut was_unready = unready_until_first_poll;
+        if ended.first_poll
+            && !ended.unready
+            && outcome.is_failure()
+            && state.kind(index) == ChildKind::Actor
+        {
+            // A plain actor that failed in its first poll (its `started()` reported a
+            // failure, or panicked) failed before it was ready (R15). Judged on the outcome
+            // with its report: the poll alone sees a reported failure as a normal stop.
+            self.failed_unready(state, index);
+        }
+        let mut was_unready = ended.unready;
         let mut in_batch = false;
         if let Some(spec) = state.spec_mut(index) {
             // Only children with a spec can be restarted, batched, timed out, or unready by

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 
 use crate::child::ChildId;
 use crate::engine::events;
-use crate::engine::scope::{Phase, Scope, State, StopReason};
+use crate::engine::scope::{Name, Phase, Scope, State, StopReason};
 use crate::engine::timers::Due;
 use crate::engine::waiters::Waiters;
 use crate::error::{ChildFailure, FailureKind, GroupErrorKind, ReadyError};
@@ -21,9 +21,9 @@ pub(crate) struct Readiness {
     /// Started children (current incarnations) that are not ready yet.
     pub(crate) unready: usize,
     /// Children that failed before they were ready.
-    pub(crate) failed: Vec<ChildId>,
+    pub(crate) failed: Vec<(ChildId, Option<Name>)>,
     /// Children not ready within the start timeout.
-    pub(crate) timed_out: Vec<ChildId>,
+    pub(crate) timed_out: Vec<(ChildId, Option<Name>)>,
     pub(crate) waiters: Waiters,
     /// Whether to tell `hook` when the group becomes ready: set by a supervisor once its
     /// builder's children are all spawned, so that it is not ready half-built.
@@ -139,25 +139,20 @@ impl<T: 'static> Scope<T> {
         }
     }
 
-    /// A plain actor child failed in its first poll: before it was ready.
-    pub(crate) fn failed_in_first_poll(&self, id: ChildId) {
-        let mut state = self.state.borrow_mut();
-        if state.kind(id.index()) == crate::child::ChildKind::Actor {
-            self.failed_unready(&mut state, id.index());
-        }
-    }
-
     /// Child `index` failed before it was ready: it is listed once (a permanent child that
     /// fails in every first poll would otherwise grow the list by one per restart, for as
     /// long as the group runs), and the waiters are told.
-    fn failed_unready(&self, state: &mut State<T>, index: usize) {
+    pub(crate) fn failed_unready(&self, state: &mut State<T>, index: usize) {
         if let Some(spec) = state.spec_mut(index) {
             if spec.failed_unready {
                 return;
             }
             spec.failed_unready = true;
         }
-        state.readiness.failed.push(ChildId::new(index));
+        // With its name: the names table goes to the report when the group ends, and a
+        // readiness error asked for after that still names the child.
+        let name = state.name(index).cloned();
+        state.readiness.failed.push((ChildId::new(index), name));
         state.readiness.wake_all();
     }
 
@@ -215,17 +210,18 @@ impl<T: 'static> Scope<T> {
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), ReadyError>> {
         let mut state = self.state.borrow_mut();
-        let named = |state: &State<T>, ids: &[ChildId]| -> Vec<(ChildId, Option<String>)> {
-            ids.iter()
-                .map(|id| (*id, state.name(id.index()).map(|name| name.to_string())))
+        let named = |children: &[(ChildId, Option<Name>)]| -> Vec<(ChildId, Option<String>)> {
+            children
+                .iter()
+                .map(|(id, name)| (*id, name.as_deref().map(str::to_string)))
                 .collect()
         };
         if !state.readiness.timed_out.is_empty() {
-            let children = named(&state, &state.readiness.timed_out);
+            let children = named(&state.readiness.timed_out);
             return Poll::Ready(Err(ReadyError::TimedOut { children }));
         }
         if !state.readiness.failed.is_empty() {
-            let children = named(&state, &state.readiness.failed);
+            let children = named(&state.readiness.failed);
             return Poll::Ready(Err(ReadyError::Failed { children }));
         }
         if self.is_ready(&state) {
@@ -264,12 +260,12 @@ impl<T: 'static> Scope<T> {
             let cause = anyhow::anyhow!("not ready within {timeout:?}");
             state.failures.push(ChildFailure::new(
                 id,
-                name,
+                name.clone(),
                 FailureKind::TimedOut,
                 Arc::new(cause),
             ));
             state.spec_or_default(index).failure_recorded = true;
-            state.readiness.timed_out.push(id);
+            state.readiness.timed_out.push((id, name));
             state.readiness.wake_all();
             state.phase == Phase::Open
         };
