@@ -15,6 +15,7 @@ pub(crate) mod readiness;
 pub(crate) mod ready_queue;
 pub(crate) mod reports;
 pub(crate) mod restart;
+pub(crate) mod restarting;
 pub(crate) mod results;
 pub(crate) mod scope;
 pub(crate) mod slots;
