@@ -13,17 +13,19 @@ use common::binary::{
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-/// Shell code that fails once `pids` has `count` lines: the failure comes after every sibling
-/// has written down what it started, without a sleep to order them.
-fn fail_after(pids: &std::path::Path, count: usize) -> String {
+/// Shell code for the job that fails: it waits until `go` exists, then exits 1. The test
+/// creates `go` only once it has seen every pid the other jobs wrote: a job that failed as
+/// soon as the pids were written raced the test, and the runner could kill a sibling before
+/// the test had looked at it.
+fn fail_on(go: &std::path::Path) -> String {
     format!(
-        "while [ \"$(wc -l < {pids} 2>/dev/null || echo 0)\" -lt {count} ]; do sleep 0.01; done; exit 1",
-        pids = pids.display()
+        "while [ ! -e {go} ]; do sleep 0.01; done; exit 1",
+        go = go.display()
     )
 }
 
 /// Runs `lines` with `exec -j 8 --grace 200ms`, fail-fast; returns the run's time from the
-/// failure (approximately: from when every pid was written) to its end, and the report.
+/// failure (from when the test let the failing job fail) to its end, and the report.
 fn fail_fast(lines: &[String], pids_expected: usize) -> (Duration, serde_json::Value, Vec<u32>) {
     let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("{error}"));
     let pids = dir.path().join("pids");
@@ -32,7 +34,8 @@ fn fail_fast(lines: &[String], pids_expected: usize) -> (Duration, serde_json::V
         .iter()
         .map(|line| line.replace("PIDS", &pids.display().to_string()))
         .collect();
-    input.push(fail_after(&pids, pids_expected));
+    let go = dir.path().join("go");
+    input.push(fail_on(&go));
     let mut runner = Command::new(binary())
         .args(["exec", "-j", "8", "--grace", "200ms", "--quiet", "--json"])
         .arg(&json)
@@ -46,6 +49,7 @@ fn fail_fast(lines: &[String], pids_expected: usize) -> (Duration, serde_json::V
         let _ = stdin.write_all((input.join("\n") + "\n").as_bytes());
     }
     let processes = wait_for_pids(&pids, pids_expected);
+    std::fs::write(&go, "").unwrap_or_else(|error| panic!("{error}"));
     let failed_at = Instant::now();
     let (status, stdout, stderr) = wait_bounded(&mut runner, Duration::from_secs(5));
     let elapsed = failed_at.elapsed();
