@@ -50,19 +50,24 @@ where
 }
 
 /// Makes incarnations of a future child from `Fn() -> Future`.
-pub(crate) struct FutureMaker<F>(pub(crate) Rc<F>);
+///
+/// Generic over the pointer to the factory: an `Rc` for a child made here, the `Arc` a
+/// `Send` factory already lives in for one that may also run on a pool (no second
+/// allocation to hold it).
+pub(crate) struct FutureMaker<P>(pub(crate) P);
 
-impl<T, F, Fut, E> Incarnate<T> for FutureMaker<F>
+impl<T, P, F, Fut, E> Incarnate<T> for FutureMaker<P>
 where
     T: 'static,
+    P: std::ops::Deref<Target = F> + Clone + 'static,
     F: Fn() -> Fut + 'static,
     Fut: Future<Output = Result<T, E>> + 'static,
     E: Into<anyhow::Error>,
 {
     fn incarnate(&self, _: Incarnation<T>) -> BoxedChild<T> {
-        let factory = Rc::clone(&self.0);
+        let factory = self.0.clone();
         Box::pin(into_child(
-            futures::future::lazy(move |_| factory()).flatten(),
+            futures::future::lazy(move |_| (*factory)()).flatten(),
         ))
     }
 }

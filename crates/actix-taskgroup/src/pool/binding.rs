@@ -6,18 +6,18 @@ use std::sync::Arc;
 
 use futures::channel::mpsc::{UnboundedSender, unbounded};
 
-use crate::engine::child::BoxedChild;
+use crate::pool::child::{Incarnation0, MakeBody};
 use crate::pool::shard::shard;
 use crate::pool::slot::RemoteSlot;
 use crate::pool::{Placement, Spread};
 
-/// How the remote half of a child is made, on its arbiter: its body, told its line home.
-pub(crate) type MakeRemote<T> = Box<dyn FnOnce(&Arc<RemoteSlot<T>>) -> BoxedChild<T> + Send>;
-
 /// One child to start on a shard.
 pub(crate) struct Launch<T> {
     pub(crate) slot: Arc<RemoteSlot<T>>,
-    pub(crate) make: MakeRemote<T>,
+    /// Makes the child's body over there, told its line home and which incarnation it is:
+    /// shared by every incarnation, so that a launch allocates nothing of its own.
+    pub(crate) make: MakeBody<T>,
+    pub(crate) known: Incarnation0,
 }
 
 pub(crate) struct Binding<T> {

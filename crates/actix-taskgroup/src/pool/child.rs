@@ -22,7 +22,8 @@ use crate::supervisor::actor_child::{ActorChild, ActorMaker, Once};
 use crate::supervisor::reporter::Reporter;
 
 /// Makes a remote body from the slot, on the remote arbiter.
-type MakeBody<T> = Arc<dyn Fn(&Arc<RemoteSlot<T>>, Incarnation0) -> BoxedChild<T> + Send + Sync>;
+pub(crate) type MakeBody<T> =
+    Arc<dyn Fn(&Arc<RemoteSlot<T>>, Incarnation0) -> BoxedChild<T> + Send + Sync>;
 
 /// What the remote half knows of its incarnation (the home scope stays at home).
 #[derive(Clone, Copy)]
@@ -68,7 +69,8 @@ impl<T: Send + 'static> Incarnate<T> for SendMaker<T> {
         };
         let launch = Launch {
             slot: Arc::clone(&slot),
-            make: Box::new(move |slot| remote(slot, known)),
+            make: remote,
+            known,
         };
         Box::pin(Proxy {
             slot,
@@ -98,8 +100,7 @@ impl<T: Send + 'static> Child<T> {
         E: Into<anyhow::Error>,
     {
         let factory = Arc::new(factory);
-        let local = Arc::clone(&factory);
-        let local: Rc<dyn Incarnate<T>> = Rc::new(FutureMaker(Rc::new(move || local())));
+        let local: Rc<dyn Incarnate<T>> = Rc::new(FutureMaker(Arc::clone(&factory)));
         let remote: MakeBody<T> = Arc::new(move |_slot, _known| {
             let factory = Arc::clone(&factory);
             Box::pin(into_child(

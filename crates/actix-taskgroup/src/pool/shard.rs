@@ -29,8 +29,8 @@ pub(crate) async fn shard<T: Send + 'static>(mut commands: UnboundedReceiver<Lau
     config.end = EndCondition::Never;
     let scope = Scope::<()>::new(config);
     scope.open_joins();
-    while let Some(Launch { slot, make }) = commands.next().await {
-        let body = make(&slot);
+    while let Some(Launch { slot, make, known }) = commands.next().await {
+        let body = make(&slot, known);
         let remote = Remote {
             task: ChildTask::new(body),
             slot,

@@ -29,6 +29,9 @@ pub(crate) struct RemoteSlot<T> {
     order: AtomicU8,
     remote: AtomicWaker,
     end: Mutex<Option<Outcome<T>>>,
+    /// Set once `end` has been written: a poll from home that finds the child still running
+    /// reads one flag instead of taking the lock.
+    ended: AtomicBool,
     ready: AtomicBool,
     home: AtomicWaker,
     /// What a remote actor reported through its `Reporter`, applied when it stops.
@@ -42,6 +45,7 @@ impl<T> RemoteSlot<T> {
             order: AtomicU8::new(RUN),
             remote: AtomicWaker::new(),
             end: Mutex::new(None),
+            ended: AtomicBool::new(false),
             ready: AtomicBool::new(false),
             home: AtomicWaker::new(),
             reported: Mutex::new(None),
@@ -67,6 +71,9 @@ impl<T> RemoteSlot<T> {
     }
 
     pub(crate) fn take_end(&self) -> Option<Outcome<T>> {
+        if !self.ended.load(Ordering::Acquire) {
+            return None;
+        }
         self.end
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -114,14 +121,13 @@ impl<T> RemoteSlot<T> {
             (None, outcome) => outcome,
         };
         *self.end.lock().unwrap_or_else(PoisonError::into_inner) = Some(outcome);
+        self.ended.store(true, Ordering::Release);
         self.home.wake();
     }
 
+    /// Whether the remote child has finished, whether or not home has taken its end yet.
     pub(crate) fn has_ended(&self) -> bool {
-        self.end
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_some()
+        self.ended.load(Ordering::Acquire)
     }
 
     pub(crate) fn signal_ready(&self) {
