@@ -31,6 +31,14 @@ pub(crate) struct Proxy<T: Send + 'static> {
 impl<T: Send + 'static> ChildBody<T> for Proxy<T> {
     fn poll_end(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome<T>> {
         let this = self.get_mut();
+        // Its end first: a proxy is polled once after its child ended, and then needs no
+        // waker (registering one is two atomic operations and a waker clone).
+        if this.launch.is_none()
+            && let Some(outcome) = this.take_end()
+        {
+            this.note_ready();
+            return Poll::Ready(outcome);
+        }
         this.slot.register_home(cx.waker());
         if let Some(launch) = this.launch.take()
             && this.binding.launch(this.arbiter, launch).is_err()
@@ -41,18 +49,9 @@ impl<T: Send + 'static> ChildBody<T> for Proxy<T> {
                 this.arbiter
             ))));
         }
-        if !this.told_ready && this.slot.is_ready() {
-            this.told_ready = true;
-            if let Some(scope) = this.scope.upgrade() {
-                scope.mark_ready(this.id, this.incarnation);
-            }
-        }
-        match this.slot.take_end() {
-            Some(outcome) => {
-                this.ended = true;
-                this.binding.ended(this.arbiter);
-                Poll::Ready(outcome)
-            }
+        this.note_ready();
+        match this.take_end() {
+            Some(outcome) => Poll::Ready(outcome),
             None => Poll::Pending,
         }
     }
@@ -77,6 +76,26 @@ impl<T: Send + 'static> ChildBody<T> for Proxy<T> {
 
     fn address(&self) -> Option<Box<dyn Any>> {
         self.slot.address()
+    }
+}
+
+impl<T: Send + 'static> Proxy<T> {
+    /// Tells the group, once, that the remote child has said it is ready.
+    fn note_ready(&mut self) {
+        if !self.told_ready && self.slot.is_ready() {
+            self.told_ready = true;
+            if let Some(scope) = self.scope.upgrade() {
+                scope.mark_ready(self.id, self.incarnation);
+            }
+        }
+    }
+
+    /// The child's outcome, once its remote half has ended; the proxy has ended then too.
+    fn take_end(&mut self) -> Option<Outcome<T>> {
+        let outcome = self.slot.take_end()?;
+        self.ended = true;
+        self.binding.ended(self.arbiter);
+        Some(outcome)
     }
 }
 

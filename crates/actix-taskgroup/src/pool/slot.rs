@@ -36,6 +36,9 @@ pub(crate) struct RemoteSlot<T> {
     home: AtomicWaker,
     /// What a remote actor reported through its `Reporter`, applied when it stops.
     reported: Mutex<Option<Outcome<T>>>,
+    /// Set once `reported` holds a report: most children end without one, and their end
+    /// then takes no lock for it.
+    has_report: AtomicBool,
     address: Mutex<Option<AddressMaker>>,
 }
 
@@ -49,6 +52,7 @@ impl<T> RemoteSlot<T> {
             ready: AtomicBool::new(false),
             home: AtomicWaker::new(),
             reported: Mutex::new(None),
+            has_report: AtomicBool::new(false),
             address: Mutex::new(None),
         })
     }
@@ -110,11 +114,14 @@ impl<T> RemoteSlot<T> {
     /// The child is gone (dropped): its outcome, after its own report (which stands unless
     /// its end was a panic, as at home).
     pub(crate) fn finish(&self, outcome: Outcome<T>) {
-        let reported = self
-            .reported
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        let reported = if self.has_report.load(Ordering::Acquire) {
+            self.reported
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take()
+        } else {
+            None
+        };
         let outcome = match (reported, outcome) {
             (_, Outcome::Panicked(message)) => Outcome::Panicked(message),
             (Some(reported), _) => reported,
@@ -138,6 +145,7 @@ impl<T> RemoteSlot<T> {
 
     pub(crate) fn keep_report(&self, outcome: Outcome<T>) {
         *self.reported.lock().unwrap_or_else(PoisonError::into_inner) = Some(outcome);
+        self.has_report.store(true, Ordering::Release);
     }
 
     pub(crate) fn set_address(&self, maker: AddressMaker) {
