@@ -56,6 +56,23 @@ where
 /// allocation to hold it).
 pub(crate) struct FutureMaker<P>(pub(crate) P);
 
+impl<P: Clone + 'static> FutureMaker<P> {
+    /// A new incarnation's body: the factory runs on its first poll.
+    pub(crate) fn body<T, F, Fut, E>(&self) -> BoxedChild<T>
+    where
+        T: 'static,
+        P: std::ops::Deref<Target = F>,
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = Result<T, E>> + 'static,
+        E: Into<anyhow::Error>,
+    {
+        let factory = self.0.clone();
+        Box::pin(into_child(
+            futures::future::lazy(move |_| (*factory)()).flatten(),
+        ))
+    }
+}
+
 impl<T, P, F, Fut, E> Incarnate<T> for FutureMaker<P>
 where
     T: 'static,
@@ -65,10 +82,7 @@ where
     E: Into<anyhow::Error>,
 {
     fn incarnate(&self, _: Incarnation<T>) -> BoxedChild<T> {
-        let factory = self.0.clone();
-        Box::pin(into_child(
-            futures::future::lazy(move |_| (*factory)()).flatten(),
-        ))
+        self.body()
     }
 }
 

@@ -21,10 +21,7 @@ impl<T: 'static> Scope<T> {
         name: Option<Name>,
         body: BoxedChild<T>,
     ) -> Result<ChildId, SpawnError> {
-        let mut state = self.state.borrow_mut();
-        let id = self.admit(&mut state, name, ChildKind::Future, None)?;
-        self.launch(state, id, body);
-        Ok(id)
+        self.spawn_body(name, ChildKind::Future, None, |_| body)
     }
 
     /// Accepts a child with its kind and spec; `body` makes its first incarnation (a body

@@ -101,12 +101,9 @@ impl<T: Send + 'static> Child<T> {
     {
         let factory = Arc::new(factory);
         let local: Rc<dyn Incarnate<T>> = Rc::new(FutureMaker(Arc::clone(&factory)));
-        let remote: MakeBody<T> = Arc::new(move |_slot, _known| {
-            let factory = Arc::clone(&factory);
-            Box::pin(into_child(
-                futures::future::lazy(move |_| factory()).flatten(),
-            ))
-        });
+        // The same body over there, built on the remote arbiter.
+        let maker = FutureMaker(factory);
+        let remote: MakeBody<T> = Arc::new(move |_slot, _known| maker.body());
         Child::with_maker(name, ChildKind::Future, send_maker(local, remote))
     }
 
