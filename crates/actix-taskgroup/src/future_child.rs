@@ -24,12 +24,6 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<F> Graceful<F> {
-    pub(crate) fn new(future: F, stop: Rc<StopSignal>) -> Self {
-        Graceful { future, stop }
-    }
-}
-
 impl<T, F> ChildBody<T> for Graceful<F>
 where
     F: Future<Output = anyhow::Result<T>>,
@@ -67,10 +61,39 @@ impl<P: Clone + 'static> FutureMaker<P> {
         E: Into<anyhow::Error>,
     {
         let factory = self.0.clone();
-        Box::pin(into_child(
-            futures::future::lazy(move |_| (*factory)()).flatten(),
-        ))
+        lazy_child(move || (*factory)())
     }
+}
+
+/// A future child whose future is made by `start` on its first poll.
+pub(crate) fn lazy_child<T, Fut, E>(start: impl FnOnce() -> Fut + 'static) -> BoxedChild<T>
+where
+    T: 'static,
+    Fut: Future<Output = Result<T, E>> + 'static,
+    E: Into<anyhow::Error>,
+{
+    Box::pin(into_child(
+        futures::future::lazy(move |_| start()).flatten(),
+    ))
+}
+
+/// A future child given `control`, whose future is made by `start` on its first poll, and
+/// which is told when its group asks it to stop.
+pub(crate) fn graceful_child<T, Fut, E>(
+    control: ChildControl,
+    start: impl FnOnce(ChildControl) -> Fut + 'static,
+) -> BoxedChild<T>
+where
+    T: 'static,
+    Fut: Future<Output = Result<T, E>> + 'static,
+    E: Into<anyhow::Error>,
+{
+    let stop = Rc::clone(control.signal());
+    let future = futures::future::lazy(move |_| start(control)).flatten();
+    Box::pin(Graceful {
+        future: into_child(future),
+        stop,
+    })
 }
 
 impl<T, P, F, Fut, E> Incarnate<T> for FutureMaker<P>
@@ -99,12 +122,7 @@ where
     fn incarnate(&self, incarnation: Incarnation<T>) -> BoxedChild<T> {
         let sink: Weak<dyn ReadySink> = incarnation.scope;
         let control = ChildControl::new(incarnation.id, incarnation.number, Sink::Local(sink));
-        let stop = Rc::clone(control.signal());
         let factory = Rc::clone(&self.0);
-        let future = futures::future::lazy(move |_| factory(control)).flatten();
-        Box::pin(Graceful {
-            future: into_child(future),
-            stop,
-        })
+        graceful_child(control, move |control| factory(control))
     }
 }

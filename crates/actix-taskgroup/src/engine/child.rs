@@ -73,6 +73,16 @@ pub(crate) trait ChildBody<T> {
     fn force(self: Pin<&mut Self>) -> bool {
         false
     }
+
+    /// Whether the child's end comes from elsewhere: its group is told it directly
+    /// ([`Scope::end_afar`]), so the child needs no waker of its own and nothing to run when
+    /// it is asked to stop (a proxy for a child on another arbiter).
+    fn ends_afar(&self) -> bool {
+        false
+    }
+
+    /// Its end came from elsewhere; it is dropped next.
+    fn ended_afar(self: Pin<&mut Self>) {}
 }
 
 impl<T, F> ChildBody<T> for F
@@ -170,6 +180,8 @@ impl<T> ChildTask<T> {
         match &self.waker {
             None => match self.poll_with(Waker::noop()) {
                 Poll::Ready(outcome) => Polled::Ended(outcome),
+                // A child whose end comes from elsewhere is never woken: no waker.
+                Poll::Pending if self.ends_afar() => Polled::Pending,
                 Poll::Pending => {
                     self.waker = Some(ChildWaker::new(id.index(), queue));
                     Polled::Repoll
@@ -221,6 +233,10 @@ impl<T> ChildTask<T> {
         if let Some(outcome) = self.ask_only() {
             return Some(outcome);
         }
+        if self.ends_afar() {
+            // Told; its end comes from elsewhere.
+            return None;
+        }
         // Stopping: run its stop hooks now, with its own waker for what comes after.
         let waker = self
             .waker
@@ -231,6 +247,19 @@ impl<T> ChildTask<T> {
             Poll::Ready(outcome) => Some(outcome),
             Poll::Pending => None,
         }
+    }
+
+    fn ends_afar(&self) -> bool {
+        self.body.as_ref().is_some_and(|body| body.ends_afar())
+    }
+
+    /// The child's end came from elsewhere (`ChildBody::ends_afar`): drops it. `Some` with
+    /// the message if its destructor panicked.
+    pub(crate) fn end_afar(&mut self) -> Option<String> {
+        if let Some(body) = self.body.as_mut() {
+            body.as_mut().ended_afar();
+        }
+        self.take_body().and_then(drop_catching_panic)
     }
 
     /// Whether the child was told to end at once and is ending by itself.

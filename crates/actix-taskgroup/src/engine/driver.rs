@@ -127,6 +127,11 @@ impl<T: 'static> Scope<T> {
                 }
                 continue;
             }
+            // Nothing left to poll: what the pool's arbiters sent, in one batch (ends
+            // arrive this way, not through wakers), and this turn's launches out.
+            if self.pump_pool() {
+                continue;
+            }
             let mut state = self.state.borrow_mut();
             if state.phase == Phase::Finished {
                 return Poll::Ready(());

@@ -87,6 +87,36 @@ impl<T: 'static> Scope<T> {
         self.act(effects);
     }
 
+    /// A child whose end comes from elsewhere (`ChildBody::ends_afar`, a proxy for a child
+    /// on another arbiter) has ended with `outcome`. A stale end (an earlier incarnation's,
+    /// a child already gone) changes nothing.
+    pub(crate) fn end_afar(&self, id: ChildId, incarnation: u32, outcome: Outcome<T>) {
+        let task = {
+            let mut state = self.state.borrow_mut();
+            let index = id.index();
+            if !state.is_live(index) || state.incarnation(index) != incarnation {
+                return;
+            }
+            state.take_child(index, |_| true)
+        };
+        let Some(mut task) = task else {
+            return;
+        };
+        let outcome = match task.end_afar() {
+            Some(message) => Outcome::Panicked(message),
+            None => outcome,
+        };
+        let unready = task.take_first_poll_done();
+        self.incarnation_ended(
+            id,
+            outcome,
+            Ended {
+                unready,
+                first_poll: false,
+            },
+        );
+    }
+
     fn on_incarnation_end(
         &self,
         state: &mut State<T>,

@@ -26,6 +26,11 @@ impl ReadyQueue {
         self.driver.register(waker);
     }
 
+    /// Wakes the driver (something for it came from another thread).
+    pub(crate) fn wake_driver(&self) {
+        self.driver.wake();
+    }
+
     /// Moves the woken indices into `into` (which must be empty), keeping both buffers'
     /// capacity for the next exchange.
     pub(crate) fn take_woken(&self, into: &mut Vec<usize>) {

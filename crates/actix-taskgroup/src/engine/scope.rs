@@ -298,7 +298,7 @@ pub(crate) struct Scope<T> {
     pub(crate) report_sharing: Cell<Option<CloneValue<T>>>,
     /// The group's hold on its pool (a `pool::binding::Binding<T>`), made at the first child
     /// placed on it.
-    pub(crate) pool: RefCell<Option<Rc<dyn std::any::Any>>>,
+    pub(crate) pool: RefCell<Option<Rc<dyn crate::pool::binding::PoolLink<T>>>>,
     /// A nested group keeps its last view for its parent's snapshots: taken as its report is
     /// built, which empties the state.
     pub(crate) keep_final_view: std::cell::Cell<bool>,
@@ -500,9 +500,20 @@ impl<T: Send + 'static> Scope<T> {
         let spread = self.config.spread.as_ref()?;
         let mut pool = self.pool.borrow_mut();
         let binding = pool.get_or_insert_with(|| {
-            Rc::new(crate::pool::binding::Binding::<T>::new(spread.clone()))
-                as Rc<dyn std::any::Any>
+            Rc::new(crate::pool::binding::Binding::<T>::new(
+                spread.clone(),
+                Arc::clone(&self.ready),
+            ))
         });
-        Rc::clone(binding).downcast().ok()
+        Rc::clone(binding).as_any().downcast().ok()
+    }
+}
+
+impl<T: 'static> Scope<T> {
+    /// Takes in what the pool's arbiters sent and sends this turn's launches and orders
+    /// out; `true` if anything came in.
+    pub(crate) fn pump_pool(&self) -> bool {
+        let link = self.pool.borrow().clone();
+        link.is_some_and(|link| link.pump(self))
     }
 }

@@ -48,8 +48,9 @@ impl<T: 'static> Scope<T> {
         self.act(effects);
     }
 
-    /// Asks one child to stop as part of the group's stop.
-    fn stop_one(&self, index: usize) {
+    /// Asks one child to stop as part of the group's stop (or, on a pool arbiter, as its
+    /// group at home asked).
+    pub(crate) fn stop_one(&self, index: usize) {
         let id = ChildId::new(index);
         // A child that never started (queued, R14) or waits to be started again (R12) is
         // cancelled without running: its factory is never called.
@@ -164,6 +165,17 @@ impl<T: 'static> Scope<T> {
         };
         if let Some(task) = task {
             self.force(ChildId::new(due.index), task);
+        }
+    }
+
+    /// Ends one running child now, as its group at home asked (a child on a pool arbiter).
+    pub(crate) fn force_one(&self, index: usize) {
+        let task = self
+            .state
+            .borrow_mut()
+            .take_child(index, |task| task.is_forceable() && !task.force_asked());
+        if let Some(task) = task {
+            self.force(ChildId::new(index), task);
         }
     }
 

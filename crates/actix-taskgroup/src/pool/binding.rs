@@ -1,39 +1,63 @@
-//! A group's hold on a pool: one shard per arbiter, started at the first child placed there,
-//! and the placement of each child.
+//! A group's hold on a pool: one shard per arbiter, started at the first child placed there;
+//! the placement of each child; and the two ways across, in batches: launches and orders
+//! out, ends in.
 
+use std::any::Any;
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::mem;
+use std::rc::Rc;
 use std::sync::Arc;
 
-use futures::channel::mpsc::{UnboundedSender, unbounded};
-
-use crate::pool::child::{Incarnation0, MakeBody};
-use crate::pool::shard::shard;
-use crate::pool::slot::RemoteSlot;
+use crate::child::ChildId;
+use crate::engine::ready_queue::ReadyQueue;
+use crate::engine::scope::Scope;
+use crate::pool::line::AddressMaker;
+use crate::pool::mailbox::Posted;
+use crate::pool::shard::ShardSeed;
+use crate::pool::wire::{Command, Event, HomeInbox, Launch, ShardLine};
 use crate::pool::{Placement, Spread};
 
-/// One child to start on a shard.
-pub(crate) struct Launch<T> {
-    pub(crate) slot: Arc<RemoteSlot<T>>,
-    /// Makes the child's body over there, told its line home and which incarnation it is:
-    /// shared by every incarnation, so that a launch allocates nothing of its own.
-    pub(crate) make: MakeBody<T>,
-    pub(crate) known: Incarnation0,
+/// A shard gets its commands at the latest once this many wait, so that it starts on a
+/// large spawn before home has placed it all; the rest go when home's driver is idle.
+const SEND_AT: usize = 128;
+
+/// How a scope reaches its pool binding, whatever the binding's bounds.
+pub(crate) trait PoolLink<T> {
+    /// Sends what waits to be sent, and takes in what came: `true` if anything came.
+    fn pump(&self, scope: &Scope<T>) -> bool;
+    fn as_any(self: Rc<Self>) -> Rc<dyn Any>;
+}
+
+/// Home's end of one shard.
+struct ShardLink<T> {
+    line: Arc<ShardLine<T>>,
+    /// Commands not yet posted.
+    outgoing: Vec<Command<T>>,
 }
 
 pub(crate) struct Binding<T> {
     spread: Spread,
-    /// One channel per arbiter, made when the first child is placed there.
-    shards: RefCell<Vec<Option<UnboundedSender<Launch<T>>>>>,
+    shards: RefCell<Vec<Option<ShardLink<T>>>>,
+    inbox: Arc<HomeInbox<T>>,
+    /// The buffer the inbox is taken into, kept between pumps.
+    incoming: RefCell<Vec<Event<T>>>,
+    /// The remote actors' addresses by `ChildId` index.
+    addresses: RefCell<HashMap<usize, AddressMaker>>,
     /// This group's children running on each arbiter, for `LeastLoaded`.
     live: Vec<Cell<usize>>,
     next: Cell<usize>,
 }
 
 impl<T: Send + 'static> Binding<T> {
-    pub(crate) fn new(spread: Spread) -> Self {
+    /// `home` is the group's ready queue: a post to the inbox wakes its driver.
+    pub(crate) fn new(spread: Spread, home: Arc<ReadyQueue>) -> Self {
         let arbiters = spread.pool.len();
         Binding {
             shards: RefCell::new((0..arbiters).map(|_| None).collect()),
+            inbox: Arc::new(HomeInbox::new(home)),
+            incoming: RefCell::new(Vec::new()),
+            addresses: RefCell::new(HashMap::new()),
             live: (0..arbiters).map(|_| Cell::new(0)).collect(),
             next: Cell::new(0),
             spread,
@@ -62,36 +86,130 @@ impl<T: Send + 'static> Binding<T> {
             return Err(launch);
         };
         if entry.is_none() {
-            let (sender, commands) = unbounded();
-            let handle = &self.spread.pool.handles()[arbiter];
-            // The shard's scope is `!Send`: it is made over there, by a `Send` closure.
-            let started = handle.spawn_fn(move || {
-                actix_rt::spawn(shard(commands));
-            });
-            if !started {
-                return Err(launch);
-            }
-            *entry = Some(sender);
+            *entry = self.start_shard(arbiter);
         }
-        let Some(sender) = entry.as_ref() else {
+        let Some(link) = entry.as_mut() else {
             return Err(launch);
         };
-        match sender.unbounded_send(launch) {
-            Ok(()) => {
-                self.live[arbiter].set(self.live[arbiter].get() + 1);
-                Ok(())
-            }
-            Err(refused) => {
-                *entry = None;
-                Err(refused.into_inner())
+        if link.line.commands.is_closed() {
+            return Err(launch);
+        }
+        self.live[arbiter].set(self.live[arbiter].get() + 1);
+        self.push(link, arbiter, Command::Launch(launch));
+        Ok(())
+    }
+
+    /// Sends an order to a launched child's shard.
+    pub(crate) fn order(&self, arbiter: usize, command: Command<T>) {
+        let mut shards = self.shards.borrow_mut();
+        if let Some(Some(link)) = shards.get_mut(arbiter) {
+            self.push(link, arbiter, command);
+        }
+    }
+
+    fn push(&self, link: &mut ShardLink<T>, arbiter: usize, command: Command<T>) {
+        link.outgoing.push(command);
+        if link.outgoing.len() == 1 {
+            // Sent when the driver is next idle: make sure it runs (a stop from outside).
+            self.inbox.wake_home();
+        } else if link.outgoing.len() >= SEND_AT {
+            self.send(link, arbiter);
+        }
+    }
+
+    fn send(&self, link: &mut ShardLink<T>, arbiter: usize) {
+        if link.line.post(&mut link.outgoing) == Posted::Closed {
+            // The shard is gone: the launches never reached it, and their children failed;
+            // the orders were for children it has already ended.
+            for command in link.outgoing.drain(..) {
+                if let Command::Launch(launch) = command {
+                    self.inbox
+                        .post_one(Event::not_launched(launch.known, arbiter));
+                }
             }
         }
     }
 
+    fn start_shard(&self, arbiter: usize) -> Option<ShardLink<T>> {
+        let line = Arc::new(ShardLine::default());
+        let seed = ShardSeed::new(Arc::clone(&line), Arc::clone(&self.inbox), arbiter);
+        let handle = &self.spread.pool.handles()[arbiter];
+        // The shard's scope is `!Send`: it is made over there, by a `Send` closure.
+        let started = handle.spawn_fn(move || {
+            if let Some(shard) = seed.grow() {
+                actix_rt::spawn(shard);
+            }
+        });
+        started.then(|| ShardLink {
+            line,
+            outgoing: Vec::new(),
+        })
+    }
+
     /// A child on `arbiter` has ended.
-    pub(crate) fn ended(&self, arbiter: usize) {
+    pub(crate) fn ended(&self, arbiter: usize, id: ChildId) {
         if let Some(live) = self.live.get(arbiter) {
             live.set(live.get().saturating_sub(1));
+        }
+        let mut addresses = self.addresses.borrow_mut();
+        if !addresses.is_empty() {
+            addresses.remove(&id.index());
+        }
+    }
+
+    /// The address of the remote actor with this id, once it has sent it.
+    pub(crate) fn address(&self, id: ChildId) -> Option<Box<dyn Any>> {
+        let maker = self.addresses.borrow().get(&id.index()).cloned()?;
+        Some(maker())
+    }
+}
+
+impl<T: Send + 'static> PoolLink<T> for Binding<T> {
+    fn pump(&self, scope: &Scope<T>) -> bool {
+        {
+            let mut shards = self.shards.borrow_mut();
+            for (arbiter, link) in shards.iter_mut().enumerate() {
+                if let Some(link) = link
+                    && !link.outgoing.is_empty()
+                {
+                    self.send(link, arbiter);
+                }
+            }
+        }
+        let mut events = mem::take(&mut *self.incoming.borrow_mut());
+        self.inbox.take(&mut events);
+        let came = !events.is_empty();
+        for event in events.drain(..) {
+            match event {
+                Event::End(id, incarnation, outcome) => scope.end_afar(id, incarnation, outcome),
+                Event::Ready(id, incarnation) => scope.mark_ready(id, incarnation),
+                Event::Address(id, incarnation, maker) => {
+                    let current = {
+                        let state = scope.state.borrow();
+                        state.is_live(id.index()) && state.incarnation(id.index()) == incarnation
+                    };
+                    if current {
+                        self.addresses.borrow_mut().insert(id.index(), maker);
+                    }
+                }
+            }
+        }
+        *self.incoming.borrow_mut() = events;
+        came
+    }
+
+    fn as_any(self: Rc<Self>) -> Rc<dyn Any> {
+        self
+    }
+}
+
+impl<T> Drop for Binding<T> {
+    fn drop(&mut self) {
+        // The group is gone: its proxies have each ordered their child dropped; the shards
+        // end once that is done.
+        for link in self.shards.get_mut().iter_mut().flatten() {
+            link.line.post(&mut link.outgoing);
+            link.line.say_home_gone();
         }
     }
 }

@@ -15,9 +15,11 @@
 
 pub(crate) mod binding;
 pub(crate) mod child;
+pub(crate) mod line;
+pub(crate) mod mailbox;
 pub(crate) mod proxy;
 pub(crate) mod shard;
-pub(crate) mod slot;
+pub(crate) mod wire;
 
 use std::fmt;
 use std::sync::Arc;

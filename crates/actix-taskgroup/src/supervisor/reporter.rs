@@ -52,7 +52,7 @@ pub struct Reporter<T> {
     pub(crate) id: ChildId,
     pub(crate) incarnation: u32,
     /// For an actor child on another arbiter (a pool's): where its reports go instead.
-    pub(crate) remote: Option<Arc<crate::pool::slot::RemoteSlot<T>>>,
+    pub(crate) remote: Option<Arc<crate::pool::line::RemoteLine<T>>>,
 }
 
 impl<T: 'static> Reporter<T> {
