@@ -1,10 +1,10 @@
 //! Children with `Send` factories: on a group spread over a pool, each incarnation is built
 //! and run on a pool arbiter; on any other group, locally.
 
-use std::cell::Cell;
 use std::future::Future;
-use std::rc::{Rc, Weak};
+use std::rc::Weak;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use actix::{Actor, Context};
 
@@ -12,7 +12,7 @@ use crate::child::ChildKind;
 use crate::child_spec::Child;
 use crate::control::{ChildControl, ReadySink, Sink};
 use crate::engine::child::BoxedChild;
-use crate::engine::spec::{Incarnate, Incarnation};
+use crate::engine::spec::{Incarnation, Maker};
 use crate::future_child::{graceful_child, lazy_child};
 use crate::pool::line::{LineHome, RemoteLine};
 use crate::pool::proxy::Proxy;
@@ -23,99 +23,111 @@ use crate::supervisor::reporter::Reporter;
 /// A `Send` child's maker: one allocation, shared by the child's description at home and
 /// by every launch of it to a pool arbiter.
 pub(crate) trait SendIncarnate<T>: Send + Sync {
-    /// An incarnation to run here (the group is not spread over a pool).
-    fn here(self: Arc<Self>, incarnation: Incarnation<T>) -> BoxedChild<T>;
-    /// An incarnation built on a pool arbiter, with its line home.
+    /// An incarnation: a proxy and its remote half to launch if the group spreads over a
+    /// pool, the child itself otherwise.
+    fn incarnate(self: Arc<Self>, incarnation: Incarnation<T>) -> BoxedChild<T>;
+    /// The remote half, built on a pool arbiter with its line home.
     fn there(self: Arc<Self>, home: &mut LineHome<'_, T>) -> BoxedChild<T>;
 }
 
-/// Makes each incarnation: a proxy and its remote half if the group spreads over a pool,
-/// the child itself otherwise.
-struct SendMaker<T> {
-    maker: Arc<dyn SendIncarnate<T>>,
-    /// The arbiter this child runs on, chosen at its first incarnation: restarts happen on
-    /// the child's arbiter (R12).
-    arbiter: Cell<Option<usize>>,
+/// What makes each kind of `Send` child, here or there.
+trait MakeSend<T>: Sized + Send + Sync + 'static {
+    fn here(this: Arc<SendFactory<Self>>, incarnation: Incarnation<T>) -> BoxedChild<T>;
+    fn there(this: Arc<SendFactory<Self>>, home: &mut LineHome<'_, T>) -> BoxedChild<T>;
 }
 
-impl<T: Send + 'static> Incarnate<T> for SendMaker<T> {
-    fn incarnate(&self, incarnation: Incarnation<T>) -> BoxedChild<T> {
+/// A `Send` factory of one kind, with the arbiter its child was placed on.
+struct SendFactory<K> {
+    kind: K,
+    /// Chosen at the first incarnation (`UNPLACED` before): restarts happen on the child's
+    /// arbiter (R12).
+    arbiter: AtomicUsize,
+}
+
+const UNPLACED: usize = usize::MAX;
+
+impl<T: Send + 'static, K: MakeSend<T>> SendIncarnate<T> for SendFactory<K> {
+    fn incarnate(self: Arc<Self>, incarnation: Incarnation<T>) -> BoxedChild<T> {
         let binding = incarnation
             .scope
             .upgrade()
             .and_then(|scope| scope.pool_binding());
         let Some(binding) = binding else {
-            return Arc::clone(&self.maker).here(incarnation);
+            return K::here(self, incarnation);
         };
-        let arbiter = match self.arbiter.get() {
-            Some(arbiter) => arbiter,
-            None => {
+        let arbiter = match self.arbiter.load(Ordering::Relaxed) {
+            UNPLACED => {
                 let arbiter = binding.place();
-                self.arbiter.set(Some(arbiter));
+                self.arbiter.store(arbiter, Ordering::Relaxed);
                 arbiter
             }
+            arbiter => arbiter,
         };
         let known = Incarnation0 {
             id: incarnation.id,
             number: incarnation.number,
             stop_when_unaddressed: incarnation.options.stop_when_unaddressed,
         };
-        Box::pin(Proxy::new(binding, arbiter, &self.maker, known))
+        Box::pin(Proxy::new(binding, arbiter, self, known))
+    }
+
+    fn there(self: Arc<Self>, home: &mut LineHome<'_, T>) -> BoxedChild<T> {
+        K::there(self, home)
     }
 }
 
-fn send_child<T: Send + 'static>(
+fn send_child<T: Send + 'static, K: MakeSend<T>>(
     name: impl Into<std::borrow::Cow<'static, str>>,
     kind: ChildKind,
-    maker: Arc<dyn SendIncarnate<T>>,
+    factory: K,
 ) -> Child<T> {
-    let maker = Rc::new(SendMaker {
-        maker,
-        arbiter: Cell::new(None),
+    let maker = Arc::new(SendFactory {
+        kind: factory,
+        arbiter: AtomicUsize::new(UNPLACED),
     });
-    Child::with_maker(name, kind, maker)
+    Child::with_maker(name, kind, Maker::Send(maker))
 }
 
 /// `Fn() -> Future`.
 struct FutureFactory<F>(F);
 
-impl<T, F, Fut, E> SendIncarnate<T> for FutureFactory<F>
+impl<T, F, Fut, E> MakeSend<T> for FutureFactory<F>
 where
     T: 'static,
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<T, E>> + 'static,
     E: Into<anyhow::Error>,
 {
-    fn here(self: Arc<Self>, _: Incarnation<T>) -> BoxedChild<T> {
-        lazy_child(move || (self.0)())
+    fn here(this: Arc<SendFactory<Self>>, _: Incarnation<T>) -> BoxedChild<T> {
+        lazy_child(move || (this.kind.0)())
     }
 
-    fn there(self: Arc<Self>, _: &mut LineHome<'_, T>) -> BoxedChild<T> {
-        lazy_child(move || (self.0)())
+    fn there(this: Arc<SendFactory<Self>>, _: &mut LineHome<'_, T>) -> BoxedChild<T> {
+        lazy_child(move || (this.kind.0)())
     }
 }
 
 /// `Fn(ChildControl) -> Future`.
 struct ControlFactory<F>(F);
 
-impl<T, F, Fut, E> SendIncarnate<T> for ControlFactory<F>
+impl<T, F, Fut, E> MakeSend<T> for ControlFactory<F>
 where
     T: Send + 'static,
     F: Fn(ChildControl) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<T, E>> + 'static,
     E: Into<anyhow::Error>,
 {
-    fn here(self: Arc<Self>, incarnation: Incarnation<T>) -> BoxedChild<T> {
+    fn here(this: Arc<SendFactory<Self>>, incarnation: Incarnation<T>) -> BoxedChild<T> {
         let sink: Weak<dyn ReadySink> = incarnation.scope;
         let control = ChildControl::new(incarnation.id, incarnation.number, Sink::Local(sink));
-        graceful_child(control, move |control| (self.0)(control))
+        graceful_child(control, move |control| (this.kind.0)(control))
     }
 
-    fn there(self: Arc<Self>, home: &mut LineHome<'_, T>) -> BoxedChild<T> {
+    fn there(this: Arc<SendFactory<Self>>, home: &mut LineHome<'_, T>) -> BoxedChild<T> {
         let known = home.known;
         let sink: Arc<dyn ReadySink + Send + Sync> = Arc::clone(home.line()) as _;
         let control = ChildControl::new(known.id, known.number, Sink::Shared(sink));
-        graceful_child(control, move |control| (self.0)(control))
+        graceful_child(control, move |control| (this.kind.0)(control))
     }
 }
 
@@ -125,7 +137,7 @@ struct ActorFactory<F>(F);
 impl<F> ActorFactory<F> {
     /// An incarnation, whose address goes home on `line` if it runs on a pool arbiter.
     fn child<A, T>(
-        self: Arc<Self>,
+        this: Arc<SendFactory<Self>>,
         reporter: Reporter<T>,
         unaddressed: bool,
         line: Option<&RemoteLine<T>>,
@@ -136,7 +148,7 @@ impl<F> ActorFactory<F> {
         F: Fn(Reporter<T>) -> A + 'static,
     {
         let mut child = ActorChild::new(
-            Once(Some(move |reporter| (self.0)(reporter))),
+            Once(Some(move |reporter| (this.kind.0)(reporter))),
             reporter,
             ChildKind::Actor,
             unaddressed,
@@ -151,23 +163,23 @@ impl<F> ActorFactory<F> {
     }
 }
 
-impl<T, A, F> SendIncarnate<T> for ActorFactory<F>
+impl<T, A, F> MakeSend<T> for ActorFactory<F>
 where
     T: Send + Default + 'static,
     A: Actor<Context = Context<A>>,
     F: Fn(Reporter<T>) -> A + Send + Sync + 'static,
 {
-    fn here(self: Arc<Self>, incarnation: Incarnation<T>) -> BoxedChild<T> {
+    fn here(this: Arc<SendFactory<Self>>, incarnation: Incarnation<T>) -> BoxedChild<T> {
         let reporter = Reporter {
             scope: incarnation.scope,
             id: incarnation.id,
             incarnation: incarnation.number,
             remote: None,
         };
-        self.child(reporter, incarnation.options.stop_when_unaddressed, None)
+        ActorFactory::child(this, reporter, incarnation.options.stop_when_unaddressed, None)
     }
 
-    fn there(self: Arc<Self>, home: &mut LineHome<'_, T>) -> BoxedChild<T> {
+    fn there(this: Arc<SendFactory<Self>>, home: &mut LineHome<'_, T>) -> BoxedChild<T> {
         let known = home.known;
         let line = Arc::clone(home.line());
         let reporter = Reporter {
@@ -176,7 +188,7 @@ where
             incarnation: known.number,
             remote: Some(Arc::clone(&line)),
         };
-        self.child(reporter, known.stop_when_unaddressed, Some(&line))
+        ActorFactory::child(this, reporter, known.stop_when_unaddressed, Some(&line))
     }
 }
 
@@ -193,7 +205,7 @@ impl<T: Send + 'static> Child<T> {
         Fut: Future<Output = Result<T, E>> + 'static,
         E: Into<anyhow::Error>,
     {
-        send_child(name, ChildKind::Future, Arc::new(FutureFactory(factory)))
+        send_child(name, ChildKind::Future, FutureFactory(factory))
     }
 
     /// As [`Child::future_with`], with a `Send` factory that runs on a pool arbiter when the
@@ -207,7 +219,7 @@ impl<T: Send + 'static> Child<T> {
         Fut: Future<Output = Result<T, E>> + 'static,
         E: Into<anyhow::Error>,
     {
-        send_child(name, ChildKind::Future, Arc::new(ControlFactory(factory)))
+        send_child(name, ChildKind::Future, ControlFactory(factory))
     }
 }
 
@@ -221,7 +233,7 @@ impl<T: Send + Default + 'static> Child<T> {
         A: Actor<Context = Context<A>>,
         F: Fn(Reporter<T>) -> A + Send + Sync + 'static,
     {
-        let mut child = send_child(name, ChildKind::Actor, Arc::new(ActorFactory(factory)));
+        let mut child = send_child(name, ChildKind::Actor, ActorFactory(factory));
         // Ready when its `started()` has returned: said by the reporter over there.
         child.options.signals_ready = true;
         child

@@ -32,18 +32,18 @@ impl<T: Send + 'static> Proxy<T> {
     pub(crate) fn new(
         binding: Rc<Binding<T>>,
         arbiter: usize,
-        maker: &Arc<dyn SendIncarnate<T>>,
+        maker: Arc<dyn SendIncarnate<T>>,
         known: Incarnation0,
     ) -> Self {
         Proxy {
             binding,
             launch: Some(Launch {
-                make: Arc::clone(maker),
+                make: Arc::clone(&maker),
                 known,
             }),
             known,
             arbiter,
-            _maker: Arc::clone(maker),
+            _maker: maker,
             ended: false,
         }
     }

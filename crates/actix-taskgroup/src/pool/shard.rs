@@ -8,7 +8,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use crate::child::{ChildId, ChildKind};
@@ -207,11 +207,24 @@ impl<T: Send + 'static> Shard<T> {
                 return;
             }
         };
+        let mut task = ChildTask::new(body);
+        let line = home.into_line();
+        // Most children of a large batch end in their first poll: it runs now, and only a
+        // child that waits joins the shard's scope (as the engine polls a new child with
+        // the no-op waker first, engine/child.rs).
+        if let Poll::Ready(outcome) = task.poll_in(&mut Context::from_waker(Waker::noop())) {
+            let outcome = match &line {
+                Some(line) => line.final_outcome(outcome),
+                None => outcome,
+            };
+            self.here.ended(known.id, known.number, outcome);
+            return;
+        }
         let remote = Remote {
-            task: ChildTask::new(body),
+            task,
             id: known.id,
             incarnation: known.number,
-            line: home.into_line(),
+            line,
             here: Rc::clone(&self.here),
             ended: false,
         };

@@ -304,7 +304,11 @@ impl<T: Default + 'static> crate::child_spec::Child<T> {
             kind: ChildKind::Actor,
             ready_after_start: false,
         };
-        crate::child_spec::Child::with_maker(name, ChildKind::Actor, Rc::new(maker))
+        crate::child_spec::Child::with_maker(
+            name,
+            ChildKind::Actor,
+            crate::engine::spec::Maker::Here(Rc::new(maker)),
+        )
     }
 }
 
