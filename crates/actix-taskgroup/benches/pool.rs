@@ -56,20 +56,30 @@ fn main() -> std::process::ExitCode {
 
         let (n, rounds) = if quick { (10_000, 5) } else { (10_000, 40) };
         let (mut raw, mut spread) = (Samples::default(), Samples::default());
+        let mut described = Samples::default();
         for _ in 0..rounds {
             raw.time(n, pool::raw_arbiter_spawn(&handles, n)).await;
             spread.time(n, pool::trivial(Some(&pool), n)).await;
+            described
+                .time(n, pool::trivial_described(Some(&pool), n))
+                .await;
         }
         println!("\nTrivial Send children, N = {n}: ns per child");
         println!(
             "{:>12} {:>12}   pool/raw (target <= 0.5)",
-            "raw spawn", "pool of 2"
+            "raw spawn", "spawn_send"
         );
         println!(
             "{:>12.1} {:>12.1}   {}",
             raw.median(),
             spread.median(),
             ratio_cell(ratio(&spread, &raw))
+        );
+        println!(
+            "{:>12} {:>12.1}   {} (each a Child::send_future: named, restartable)",
+            "",
+            described.median(),
+            ratio_cell(ratio(&described, &raw))
         );
 
         let (mut one, mut spread) = (Samples::default(), Samples::default());

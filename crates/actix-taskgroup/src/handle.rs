@@ -82,6 +82,18 @@ impl<T: 'static> GroupHandle<T> {
             .spawn_future(Some(name.into()), Box::pin(into_child(future)))
     }
 
+    /// Spawns a child made by a `Send` closure, on the group's pool if it has one, as
+    /// [`TaskGroup::spawn_send`](crate::TaskGroup::spawn_send) does.
+    pub fn spawn_send<F, Fut, E>(&self, make: F) -> Result<ChildId, SpawnError>
+    where
+        T: Send,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + 'static,
+        E: Into<anyhow::Error>,
+    {
+        self.scope()?.spawn_send(make)
+    }
+
     /// Spawns a child described by a [`Child`] (restartable, with options).
     pub fn spawn_child(&self, child: Child<T>) -> Result<ChildId, SpawnError> {
         self.scope()?.spawn_child(child)

@@ -60,8 +60,17 @@ pub async fn cpu_bound(pool: Option<&ArbiterPool>, n: usize, work: Work) -> usiz
     group.join().await.map_or(0, |values| values.len())
 }
 
-/// `n` trivial `Send` children.
+/// `n` trivial `Send` children, each spawned with `spawn_send`.
 pub async fn trivial(pool: Option<&ArbiterPool>, n: usize) -> usize {
+    let group = builder(pool).build();
+    for i in 0..n as u64 {
+        let _ = group.spawn_send(move || async move { Ok::<_, anyhow::Error>(i) });
+    }
+    group.join().await.map_or(0, |values| values.len())
+}
+
+/// The same children described by a `Child` each (named, and restartable if asked).
+pub async fn trivial_described(pool: Option<&ArbiterPool>, n: usize) -> usize {
     let group = builder(pool).build();
     for i in 0..n as u64 {
         let _ = group.spawn_child(Child::send_future("trivial", move || async move {

@@ -121,6 +121,9 @@ pub(crate) struct ChildTask<T> {
     awaiting_first_poll: bool,
     /// The child was told to end at once and will (`ChildBody::force`).
     force_asked: bool,
+    /// It runs elsewhere, started there already, and its end comes from there
+    /// (`ChildBody::ends_afar`): it is never polled.
+    parked: bool,
 }
 
 impl<T> ChildTask<T> {
@@ -151,7 +154,18 @@ impl<T> ChildTask<T> {
             stop_asked: false,
             awaiting_first_poll: awaited,
             force_asked: false,
+            parked: false,
         }
+    }
+
+    /// The child has started elsewhere (a proxy whose child was launched with it): the
+    /// driver skips it.
+    pub(crate) fn park(&mut self) {
+        self.parked = true;
+    }
+
+    pub(crate) fn is_parked(&self) -> bool {
+        self.parked
     }
 
     /// True once, after the first poll of a child that waited for it.
@@ -177,6 +191,9 @@ impl<T> ChildTask<T> {
     /// between.
     #[inline]
     pub(crate) fn poll(&mut self, id: ChildId, queue: &Arc<ReadyQueue>) -> Polled<T> {
+        if self.parked {
+            return Polled::Pending;
+        }
         match &self.waker {
             None => match self.poll_with(Waker::noop()) {
                 Poll::Ready(outcome) => Polled::Ended(outcome),

@@ -262,9 +262,19 @@ impl<T> State<T> {
     /// The next child to poll: new children first, in spawn order, then woken ones. Says
     /// whether it is the last new child (the group may have just become ready).
     pub(crate) fn next_to_poll(&mut self, queue: &ReadyQueue) -> Option<(usize, bool)> {
-        if self.next_fresh < self.children.len() {
+        while self.next_fresh < self.children.len() {
+            let index = self.next_fresh;
             self.next_fresh += 1;
-            return Some((self.next_fresh - 1, self.next_fresh == self.children.len()));
+            let last = self.next_fresh == self.children.len();
+            // A parked child is never polled; the last new one is still handed out, for the
+            // driver to note that every new child has had its turn.
+            if last
+                || !self.children[index]
+                    .as_ref()
+                    .is_some_and(ChildTask::is_parked)
+            {
+                return Some((index, last));
+            }
         }
         if self.woken_cursor == self.woken.len() {
             self.woken.clear();

@@ -10,12 +10,13 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::child::ChildId;
+use crate::engine::child::BoxedChild;
 use crate::engine::ready_queue::ReadyQueue;
 use crate::engine::scope::Scope;
 use crate::pool::line::AddressMaker;
 use crate::pool::mailbox::Posted;
 use crate::pool::shard::ShardSeed;
-use crate::pool::wire::{Command, Event, HomeInbox, Launch, ShardLine};
+use crate::pool::wire::{Command, Event, HomeInbox, Incarnation0, Launch, OnceBatch, ShardLine};
 use crate::pool::{Placement, Spread};
 
 /// A shard gets its commands at the latest once this many wait, so that it starts on a
@@ -34,6 +35,8 @@ struct ShardLink<T> {
     line: Arc<ShardLine<T>>,
     /// Commands not yet posted.
     outgoing: Vec<Command<T>>,
+    /// The launches and orders in them.
+    waiting: usize,
 }
 
 pub(crate) struct Binding<T> {
@@ -78,25 +81,61 @@ impl<T: Send + 'static> Binding<T> {
         }
     }
 
+    /// Home's end of `arbiter`'s shard, started if it is not yet; `None` if the arbiter is
+    /// gone.
+    fn link<'a>(
+        &self,
+        shards: &'a mut [Option<ShardLink<T>>],
+        arbiter: usize,
+    ) -> Option<&'a mut ShardLink<T>> {
+        let entry = shards.get_mut(arbiter)?;
+        if entry.is_none() {
+            *entry = self.start_shard(arbiter);
+        }
+        let link = entry.as_mut()?;
+        if link.line.commands.is_closed() {
+            return None;
+        }
+        self.live[arbiter].set(self.live[arbiter].get() + 1);
+        Some(link)
+    }
+
     /// Starts a child's remote half on `arbiter`. `Err` gives the launch back if the arbiter
     /// is gone.
     pub(crate) fn launch(&self, arbiter: usize, launch: Launch<T>) -> Result<(), Launch<T>> {
         let mut shards = self.shards.borrow_mut();
-        let Some(entry) = shards.get_mut(arbiter) else {
+        let Some(link) = self.link(&mut shards, arbiter) else {
             return Err(launch);
         };
-        if entry.is_none() {
-            *entry = self.start_shard(arbiter);
-        }
-        let Some(link) = entry.as_mut() else {
-            return Err(launch);
-        };
-        if link.line.commands.is_closed() {
-            return Err(launch);
-        }
-        self.live[arbiter].set(self.live[arbiter].get() + 1);
         self.push(link, arbiter, Command::Launch(launch));
         Ok(())
+    }
+
+    /// Starts a one-shot child on `arbiter`, in the batch of its kind if the last command
+    /// is one. `false` if the arbiter is gone.
+    pub(crate) fn launch_once<G>(&self, arbiter: usize, known: Incarnation0, make: G) -> bool
+    where
+        G: FnOnce() -> BoxedChild<T> + Send + 'static,
+    {
+        let mut shards = self.shards.borrow_mut();
+        let Some(link) = self.link(&mut shards, arbiter) else {
+            return false;
+        };
+        let mut make = make;
+        if let Some(Command::Batch(batch)) = link.outgoing.last_mut()
+            && let Some(batch) = batch.as_any().downcast_mut::<OnceBatch<T, G>>()
+        {
+            match batch.add(known, make) {
+                Ok(()) => {
+                    self.count(link, arbiter);
+                    return true;
+                }
+                Err(back) => make = back,
+            }
+        }
+        let batch = Box::new(OnceBatch::new(known, make));
+        self.push(link, arbiter, Command::Batch(batch));
+        true
     }
 
     /// Sends an order to a launched child's shard.
@@ -109,24 +148,30 @@ impl<T: Send + 'static> Binding<T> {
 
     fn push(&self, link: &mut ShardLink<T>, arbiter: usize, command: Command<T>) {
         link.outgoing.push(command);
-        if link.outgoing.len() == 1 {
+        self.count(link, arbiter);
+    }
+
+    /// One more launch or order waits in `link`.
+    fn count(&self, link: &mut ShardLink<T>, arbiter: usize) {
+        link.waiting += 1;
+        if link.waiting == 1 {
             // Sent when the driver is next idle: make sure it runs (a stop from outside).
             self.inbox.wake_home();
-        } else if link.outgoing.len() >= SEND_AT {
+        } else if link.waiting >= SEND_AT {
             self.send(link, arbiter);
         }
     }
 
     fn send(&self, link: &mut ShardLink<T>, arbiter: usize) {
+        link.waiting = 0;
         if link.line.post(&mut link.outgoing) == Posted::Closed {
             // The shard is gone: the launches never reached it, and their children failed;
             // the orders were for children it has already ended.
+            let mut failed = Vec::new();
             for command in link.outgoing.drain(..) {
-                if let Command::Launch(launch) = command {
-                    self.inbox
-                        .post_one(Event::not_launched(launch.known, arbiter));
-                }
+                command.unlaunched(arbiter, &mut failed);
             }
+            self.inbox.post(&mut failed);
         }
     }
 
@@ -143,6 +188,7 @@ impl<T: Send + 'static> Binding<T> {
         started.then(|| ShardLink {
             line,
             outgoing: Vec::new(),
+            waiting: 0,
         })
     }
 
@@ -170,7 +216,7 @@ impl<T: Send + 'static> PoolLink<T> for Binding<T> {
             let mut shards = self.shards.borrow_mut();
             for (arbiter, link) in shards.iter_mut().enumerate() {
                 if let Some(link) = link
-                    && !link.outgoing.is_empty()
+                    && link.waiting > 0
                 {
                     self.send(link, arbiter);
                 }

@@ -16,7 +16,7 @@ use crate::engine::spec::{Incarnation, Maker};
 use crate::future_child::{graceful_child, lazy_child};
 use crate::pool::line::{LineHome, RemoteLine};
 use crate::pool::proxy::Proxy;
-use crate::pool::wire::Incarnation0;
+use crate::pool::wire::{Incarnation0, Launch, Make};
 use crate::supervisor::actor_child::{ActorChild, Once};
 use crate::supervisor::reporter::Reporter;
 
@@ -68,7 +68,11 @@ impl<T: Send + 'static, K: MakeSend<T>> SendIncarnate<T> for SendFactory<K> {
             number: incarnation.number,
             stop_when_unaddressed: incarnation.options.stop_when_unaddressed,
         };
-        Box::pin(Proxy::new(binding, arbiter, self, known))
+        let launch = Launch {
+            make: Make::Shared(self),
+            known,
+        };
+        Box::pin(Proxy::new(binding, arbiter, launch))
     }
 
     fn there(self: Arc<Self>, home: &mut LineHome<'_, T>) -> BoxedChild<T> {
@@ -176,7 +180,12 @@ where
             incarnation: incarnation.number,
             remote: None,
         };
-        ActorFactory::child(this, reporter, incarnation.options.stop_when_unaddressed, None)
+        ActorFactory::child(
+            this,
+            reporter,
+            incarnation.options.stop_when_unaddressed,
+            None,
+        )
     }
 
     fn there(this: Arc<SendFactory<Self>>, home: &mut LineHome<'_, T>) -> BoxedChild<T> {

@@ -19,6 +19,7 @@ pub(crate) mod line;
 pub(crate) mod mailbox;
 pub(crate) mod proxy;
 pub(crate) mod shard;
+pub(crate) mod spawn_send;
 pub(crate) mod wire;
 
 use std::fmt;

@@ -6,13 +6,11 @@
 use std::any::Any;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::engine::child::{ChildBody, StopAsk};
 use crate::outcome::Outcome;
 use crate::pool::binding::Binding;
-use crate::pool::child::SendIncarnate;
 use crate::pool::wire::{Command, Incarnation0, Launch, arbiter_stopped};
 
 pub(crate) struct Proxy<T: Send + 'static> {
@@ -22,30 +20,45 @@ pub(crate) struct Proxy<T: Send + 'static> {
     launch: Option<Launch<T>>,
     known: Incarnation0,
     arbiter: usize,
-    /// The child's maker, held until the child has ended over there, so that it is freed
-    /// here, where it was made, and not by the other thread.
-    _maker: Arc<dyn SendIncarnate<T>>,
+    /// Its arbiter had stopped when it was launched.
+    refused: bool,
     ended: bool,
 }
 
 impl<T: Send + 'static> Proxy<T> {
-    pub(crate) fn new(
+    /// A proxy whose child is launched at its first poll.
+    pub(crate) fn new(binding: Rc<Binding<T>>, arbiter: usize, launch: Launch<T>) -> Self {
+        Proxy {
+            binding,
+            known: launch.known,
+            launch: Some(launch),
+            arbiter,
+            refused: false,
+            ended: false,
+        }
+    }
+
+    /// A proxy whose child was launched already, or refused (`launched` false: its arbiter
+    /// had stopped).
+    pub(crate) fn launched(
         binding: Rc<Binding<T>>,
         arbiter: usize,
-        maker: Arc<dyn SendIncarnate<T>>,
         known: Incarnation0,
+        launched: bool,
     ) -> Self {
         Proxy {
             binding,
-            launch: Some(Launch {
-                make: Arc::clone(&maker),
-                known,
-            }),
             known,
+            launch: None,
             arbiter,
-            _maker: maker,
+            refused: !launched,
             ended: false,
         }
+    }
+
+    /// Whether the child runs over there (or is about to).
+    fn sent(&self) -> bool {
+        self.launch.is_none() && !self.refused
     }
 
     fn order(&self, command: fn(crate::child::ChildId, u32) -> Command<T>) {
@@ -62,9 +75,10 @@ impl<T: Send + 'static> Proxy<T> {
 impl<T: Send + 'static> ChildBody<T> for Proxy<T> {
     fn poll_end(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Outcome<T>> {
         let this = self.get_mut();
-        if let Some(launch) = this.launch.take()
-            && this.binding.launch(this.arbiter, launch).is_err()
-        {
+        if let Some(launch) = this.launch.take() {
+            this.refused = this.binding.launch(this.arbiter, launch).is_err();
+        }
+        if this.refused {
             this.ended = true;
             return Poll::Ready(arbiter_stopped(this.arbiter));
         }
@@ -72,7 +86,7 @@ impl<T: Send + 'static> ChildBody<T> for Proxy<T> {
     }
 
     fn ask_to_stop(self: Pin<&mut Self>) -> StopAsk {
-        if self.launch.is_some() {
+        if !self.sent() {
             // Never sent: nothing runs remotely; its factory never runs.
             return StopAsk::DropNow;
         }
@@ -81,7 +95,7 @@ impl<T: Send + 'static> ChildBody<T> for Proxy<T> {
     }
 
     fn force(self: Pin<&mut Self>) -> bool {
-        if self.launch.is_some() {
+        if !self.sent() {
             return false;
         }
         // Dropped over there; this proxy ends when the shard says it is gone (R1).
@@ -104,7 +118,7 @@ impl<T: Send + 'static> ChildBody<T> for Proxy<T> {
 
 impl<T: Send + 'static> Drop for Proxy<T> {
     fn drop(&mut self) {
-        if !self.ended && self.launch.is_none() {
+        if !self.ended && self.sent() {
             // The group is being dropped: nobody can wait; the child is dropped over there.
             self.order(Command::Force);
             self.end();

@@ -12,7 +12,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use crate::child::{ChildId, ChildKind};
-use crate::engine::child::{ChildBody, ChildTask, StopAsk};
+use crate::engine::child::{BoxedChild, ChildBody, ChildTask, StopAsk};
 use crate::engine::config::ScopeConfig;
 use crate::engine::driver::Driving;
 use crate::engine::panic::panic_message;
@@ -20,7 +20,7 @@ use crate::engine::scope::Scope;
 use crate::outcome::Outcome;
 use crate::policy::{EndCondition, Policy};
 use crate::pool::line::{LineHome, RemoteLine};
-use crate::pool::wire::{Command, Event, HomeInbox, Launch, ShardLine};
+use crate::pool::wire::{Command, Event, HomeInbox, Incarnation0, Launch, ShardLine};
 
 /// What a shard is started with, made at home and sent over. Dropped without growing into
 /// a shard (its arbiter stopped first), it fails the launches already posted to it.
@@ -76,15 +76,10 @@ impl<T> Drop for ShardSeed<T> {
 
 /// Refuses the shard's later commands, and fails the launches it never took.
 fn close<T>(line: &ShardLine<T>, inbox: &HomeInbox<T>, arbiter: usize) {
-    let mut failed: Vec<Event<T>> = line
-        .commands
-        .close()
-        .into_iter()
-        .filter_map(|command| match command {
-            Command::Launch(launch) => Some(Event::not_launched(launch.known, arbiter)),
-            _ => None,
-        })
-        .collect();
+    let mut failed = Vec::new();
+    for command in line.commands.close() {
+        command.unlaunched(arbiter, &mut failed);
+    }
     inbox.post(&mut failed);
 }
 
@@ -181,6 +176,9 @@ impl<T: Send + 'static> Shard<T> {
     fn run(&self, scope: &Rc<Scope<()>>, command: Command<T>) {
         match command {
             Command::Launch(launch) => self.start(scope, launch),
+            Command::Batch(batch) => batch.make_each(&mut |known, body| {
+                self.start_body(scope, known, Ok(body), None);
+            }),
             Command::Stop(id, incarnation) => {
                 if let Some(child) = self.here.route(id, incarnation) {
                     scope.stop_one(child);
@@ -199,16 +197,27 @@ impl<T: Send + 'static> Shard<T> {
         let mut home = LineHome::new(known, &self.inbox);
         // Making a body runs no user code but an actor's constructor's; a panic there is
         // the child's, not the shard's (R5).
-        let body = match catch_unwind(AssertUnwindSafe(|| make.there(&mut home))) {
+        let body = catch_unwind(AssertUnwindSafe(|| make.there(&mut home)));
+        let body = body.map_err(|payload| panic_message(&*payload));
+        self.start_body(scope, known, body, home.into_line());
+    }
+
+    fn start_body(
+        &self,
+        scope: &Rc<Scope<()>>,
+        known: Incarnation0,
+        body: Result<BoxedChild<T>, String>,
+        line: Option<Arc<RemoteLine<T>>>,
+    ) {
+        let body = match body {
             Ok(body) => body,
-            Err(payload) => {
-                let outcome = Outcome::Panicked(panic_message(&*payload));
-                self.here.ended(known.id, known.number, outcome);
+            Err(message) => {
+                self.here
+                    .ended(known.id, known.number, Outcome::Panicked(message));
                 return;
             }
         };
         let mut task = ChildTask::new(body);
-        let line = home.into_line();
         // Most children of a large batch end in their first poll: it runs now, and only a
         // child that waits joins the shard's scope (as the engine polls a new child with
         // the no-op waker first, engine/child.rs).

@@ -2,16 +2,19 @@
 //! orders one way, ends, readiness and addresses the other, each way in batches through a
 //! [`Mailbox`].
 
+use std::any::Any;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::task::AtomicWaker;
 
 use crate::child::ChildId;
+use crate::engine::child::BoxedChild;
 use crate::engine::ready_queue::ReadyQueue;
 use crate::outcome::Outcome;
 use crate::pool::child::SendIncarnate;
-use crate::pool::line::AddressMaker;
+use crate::pool::line::{AddressMaker, LineHome};
 use crate::pool::mailbox::{Mailbox, Posted};
 
 /// What the remote half knows of its incarnation (the home scope stays at home).
@@ -24,19 +27,112 @@ pub(crate) struct Incarnation0 {
 
 /// One child to start on a shard.
 pub(crate) struct Launch<T> {
-    /// The child's maker, shared with its description at home (a launch allocates
-    /// nothing of its own).
-    pub(crate) make: Arc<dyn SendIncarnate<T>>,
+    pub(crate) make: Make<T>,
     pub(crate) known: Incarnation0,
+}
+
+/// How a launched child is made over there.
+pub(crate) enum Make<T> {
+    /// By its maker, shared with its description at home (a launch allocates nothing of
+    /// its own).
+    Shared(Arc<dyn SendIncarnate<T>>),
+    /// By a one-shot closure, moved over (`spawn_send`).
+    Once(Box<dyn FnOnce() -> BoxedChild<T> + Send>),
+}
+
+impl<T> Make<T> {
+    pub(crate) fn there(self, home: &mut LineHome<'_, T>) -> BoxedChild<T> {
+        match self {
+            Make::Shared(maker) => maker.there(home),
+            Make::Once(make) => make(),
+        }
+    }
 }
 
 /// From home to a shard.
 pub(crate) enum Command<T> {
     Launch(Launch<T>),
+    /// One-shot children launched one after the other, side by side (`spawn_send`).
+    Batch(Box<dyn LaunchBatch<T>>),
     /// Ask the child to stop on its own (R2's first phase).
     Stop(ChildId, u32),
     /// Drop the child now (the grace period is over, or its group is gone).
     Force(ChildId, u32),
+}
+
+impl<T> Command<T> {
+    /// The command never reached a running shard: the ends of the children it would have
+    /// launched (none for an order: its child has already ended).
+    pub(crate) fn unlaunched(self, arbiter: usize, into: &mut Vec<Event<T>>) {
+        match self {
+            Command::Launch(launch) => into.push(Event::not_launched(launch.known, arbiter)),
+            Command::Batch(batch) => {
+                batch.each_known(&mut |known| into.push(Event::not_launched(known, arbiter)))
+            }
+            Command::Stop(..) | Command::Force(..) => {}
+        }
+    }
+}
+
+/// Launches of one-shot children whose closures are of one type, in one allocation: the
+/// only allocation their launches make, however many they are (up to a send's worth).
+pub(crate) trait LaunchBatch<T>: Send {
+    fn as_any(&mut self) -> &mut dyn Any;
+    /// Makes each child's body, over there, in launch order.
+    fn make_each(self: Box<Self>, each: &mut dyn FnMut(Incarnation0, BoxedChild<T>));
+    fn each_known(&self, each: &mut dyn FnMut(Incarnation0));
+}
+
+pub(crate) struct OnceBatch<T, G> {
+    pub(crate) launches: Vec<(Incarnation0, G)>,
+    values: PhantomData<fn() -> T>,
+}
+
+impl<T, G> OnceBatch<T, G> {
+    /// At most this many launches in one batch: it is made at its full size at once, which
+    /// stays under glibc's "large request" (1 KiB), a size that would make it merge every
+    /// freed chunk (`malloc_consolidate`) at each batch.
+    pub(crate) const SIZE: usize = 32;
+
+    pub(crate) fn new(known: Incarnation0, make: G) -> Self {
+        let mut launches = Vec::with_capacity(Self::SIZE);
+        launches.push((known, make));
+        OnceBatch {
+            launches,
+            values: PhantomData,
+        }
+    }
+
+    /// Adds a launch; `Err` gives it back if the batch is full.
+    pub(crate) fn add(&mut self, known: Incarnation0, make: G) -> Result<(), G> {
+        if self.launches.len() == Self::SIZE {
+            return Err(make);
+        }
+        self.launches.push((known, make));
+        Ok(())
+    }
+}
+
+impl<T, G> LaunchBatch<T> for OnceBatch<T, G>
+where
+    T: 'static,
+    G: FnOnce() -> BoxedChild<T> + Send + 'static,
+{
+    fn as_any(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn make_each(self: Box<Self>, each: &mut dyn FnMut(Incarnation0, BoxedChild<T>)) {
+        for (known, make) in self.launches {
+            each(known, make());
+        }
+    }
+
+    fn each_known(&self, each: &mut dyn FnMut(Incarnation0)) {
+        for (known, _) in &self.launches {
+            each(*known);
+        }
+    }
 }
 
 /// From a shard to home.

@@ -158,6 +158,34 @@ impl<T: 'static> TaskGroup<T> {
             .spawn_future(Some(name.into()), Box::pin(into_child(future)))
     }
 
+    /// Spawns a child whose future `make` makes, given as a `Send` closure: on a group
+    /// spread over an [`ArbiterPool`](crate::ArbiterPool) the closure runs on a pool
+    /// arbiter, and so does the future (which need not be `Send`); on any other group, here.
+    /// The cheapest way to put work on the pool; [`Child::send_future`] is the one to use
+    /// for a child with a name, options or restarts.
+    ///
+    /// ```
+    /// use actix_taskgroup::{ArbiterPool, Placement, TaskGroup};
+    ///
+    /// # actix_rt::System::new().block_on(async {
+    /// let pool = ArbiterPool::new(2);
+    /// let group = TaskGroup::<u64>::builder().spread_over(&pool, Placement::RoundRobin).build();
+    /// for n in 0..4u64 {
+    ///     group.spawn_send(move || async move { Ok::<_, anyhow::Error>(n * n) }).unwrap();
+    /// }
+    /// assert_eq!(group.join().await.unwrap(), [0, 1, 4, 9]);
+    /// # });
+    /// ```
+    pub fn spawn_send<F, Fut, E>(&self, make: F) -> Result<ChildId, SpawnError>
+    where
+        T: Send,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + 'static,
+        E: Into<anyhow::Error>,
+    {
+        self.scope.spawn_send(make)
+    }
+
     /// Spawns a child described by a [`Child`]: made by a factory (again at each restart),
     /// with its options (restart type, attempts, timeout, best-effort, readiness).
     pub fn spawn_child(&self, child: Child<T>) -> Result<ChildId, SpawnError> {
