@@ -55,6 +55,27 @@ impl<T: 'static> Scope<T> {
         Ok(id)
     }
 
+    /// Accepts a plain future child that runs on a pool arbiter, with no body here:
+    /// `launch` sends it there and says on which arbiter, or, if it cannot, gives the body
+    /// to run here instead (one that fails). Only for a group without start slots (R14):
+    /// the child starts with its spawn.
+    pub(crate) fn spawn_remote(
+        self: &Rc<Self>,
+        launch: impl FnOnce(ChildId) -> Result<usize, BoxedChild<T>>,
+    ) -> Result<ChildId, SpawnError> {
+        let mut state = self.state.borrow_mut();
+        let id = self.admit(&mut state, None, ChildKind::Future, None)?;
+        match launch(id) {
+            Ok(arbiter) => {
+                events::started(self, &state, id);
+                state.children[id.index()] = Some(ChildTask::remote(arbiter));
+            }
+            Err(body) => self.start_incarnation(&mut state, id, body, false),
+        }
+        self.start_driver(state);
+        Ok(id)
+    }
+
     /// Gives a new child its id and its slots, or says why the group refuses it.
     fn admit(
         &self,

@@ -121,9 +121,9 @@ pub(crate) struct ChildTask<T> {
     awaiting_first_poll: bool,
     /// The child was told to end at once and will (`ChildBody::force`).
     force_asked: bool,
-    /// It runs elsewhere, started there already, and its end comes from there
-    /// (`ChildBody::ends_afar`): it is never polled.
-    parked: bool,
+    /// For a child on a pool arbiter with no body here at all (`ChildTask::remote`): the
+    /// arbiter, which its group's pool link orders to stop or drop it.
+    remote: Option<u32>,
 }
 
 impl<T> ChildTask<T> {
@@ -133,7 +133,7 @@ impl<T> ChildTask<T> {
 
     /// Whether the child still runs and may be dropped when the grace period ends.
     pub(crate) fn is_forceable(&self) -> bool {
-        self.body.as_ref().is_some_and(|body| body.forceable())
+        self.remote.is_some() || self.body.as_ref().is_some_and(|body| body.forceable())
     }
 
     pub(crate) fn address(&self) -> Option<Box<dyn Any>> {
@@ -154,18 +154,38 @@ impl<T> ChildTask<T> {
             stop_asked: false,
             awaiting_first_poll: awaited,
             force_asked: false,
-            parked: false,
+            remote: None,
         }
     }
 
-    /// The child has started elsewhere (a proxy whose child was launched with it): the
-    /// driver skips it.
-    pub(crate) fn park(&mut self) {
-        self.parked = true;
+    /// A child that runs on pool arbiter `arbiter`, launched with its spawn, and needs no
+    /// body here: the group orders it through its pool link (`engine::stop`), and its end
+    /// comes from there (`Scope::end_afar`). No allocation.
+    pub(crate) fn remote(arbiter: usize) -> Self {
+        ChildTask {
+            body: None,
+            waker: None,
+            stop_asked: false,
+            awaiting_first_poll: false,
+            force_asked: false,
+            remote: Some(arbiter as u32),
+        }
     }
 
+    /// The pool arbiter of a child with no body here.
+    pub(crate) fn remote_arbiter(&self) -> Option<usize> {
+        self.remote.map(|arbiter| arbiter as usize)
+    }
+
+    /// A child with no body here has been ordered to stop (`force`: dropped) over there.
+    pub(crate) fn ordered(&mut self, force: bool) {
+        self.stop_asked = true;
+        self.force_asked |= force;
+    }
+
+    /// Whether the child runs elsewhere with no body here: it is never polled.
     pub(crate) fn is_parked(&self) -> bool {
-        self.parked
+        self.remote.is_some()
     }
 
     /// True once, after the first poll of a child that waited for it.
@@ -191,7 +211,7 @@ impl<T> ChildTask<T> {
     /// between.
     #[inline]
     pub(crate) fn poll(&mut self, id: ChildId, queue: &Arc<ReadyQueue>) -> Polled<T> {
-        if self.parked {
+        if self.remote.is_some() {
             return Polled::Pending;
         }
         match &self.waker {

@@ -99,7 +99,16 @@ impl<T: 'static> Scope<T> {
             };
             events::stopping(self, &state, id, reason);
         }
-        match task.ask_to_stop(id, &self.ready) {
+        let ended = match task.remote_arbiter() {
+            // It runs on a pool arbiter with no body here: told over there; its end comes
+            // back from there.
+            Some(arbiter) => {
+                self.order_remote(id, &mut task, arbiter, false);
+                None
+            }
+            None => task.ask_to_stop(id, &self.ready),
+        };
+        match ended {
             Some(outcome) => self.child_ended(id, outcome),
             None => {
                 let mut state = self.state.borrow_mut();
@@ -183,6 +192,13 @@ impl<T: 'static> Scope<T> {
     /// (a proxy for a child on another arbiter), kept until it has.
     fn force(&self, id: ChildId, mut task: ChildTask<T>) {
         events::force_stopped(self, &self.state.borrow(), id);
+        if let Some(arbiter) = task.remote_arbiter() {
+            self.order_remote(id, &mut task, arbiter, true);
+            if let Some(slot) = self.state.borrow_mut().children.get_mut(id.index()) {
+                *slot = Some(task);
+            }
+            return;
+        }
         match task.force() {
             Some(outcome) => self.child_ended(id, outcome),
             None => {
@@ -195,8 +211,25 @@ impl<T: 'static> Scope<T> {
 
     /// Drops a child now, whatever it is: its group is being dropped.
     fn drop_now(&self, id: ChildId, mut task: ChildTask<T>) {
+        if let Some(arbiter) = task.remote_arbiter() {
+            // Nobody can wait: dropped over there, and cancelled here now.
+            self.order_remote(id, &mut task, arbiter, true);
+            self.child_ended(id, Outcome::Cancelled);
+            return;
+        }
         if let Some(outcome) = task.cancel() {
             self.child_ended(id, outcome);
+        }
+    }
+
+    /// Orders a child with no body here (`ChildTask::remote`) to stop, or to be dropped,
+    /// on its arbiter.
+    fn order_remote(&self, id: ChildId, task: &mut ChildTask<T>, arbiter: usize, force: bool) {
+        task.ordered(force);
+        let incarnation = self.state.borrow().incarnation(id.index());
+        let link = self.pool.borrow().clone();
+        if let Some(link) = link {
+            link.order(arbiter, id, incarnation, force);
         }
     }
 

@@ -27,6 +27,8 @@ const SEND_AT: usize = 128;
 pub(crate) trait PoolLink<T> {
     /// Sends what waits to be sent, and takes in what came: `true` if anything came.
     fn pump(&self, scope: &Scope<T>) -> bool;
+    /// Orders a child on `arbiter` to stop, or (`force`) to be dropped.
+    fn order(&self, arbiter: usize, id: ChildId, incarnation: u32, force: bool);
     fn as_any(self: Rc<Self>) -> Rc<dyn Any>;
 }
 
@@ -192,11 +194,9 @@ impl<T: Send + 'static> Binding<T> {
         })
     }
 
-    /// A child on `arbiter` has ended.
-    pub(crate) fn ended(&self, arbiter: usize, id: ChildId) {
-        if let Some(live) = self.live.get(arbiter) {
-            live.set(live.get().saturating_sub(1));
-        }
+    /// A remote child has ended (its arbiter's count of live children was lowered when its
+    /// end came in).
+    pub(crate) fn ended(&self, id: ChildId) {
         let mut addresses = self.addresses.borrow_mut();
         if !addresses.is_empty() {
             addresses.remove(&id.index());
@@ -227,7 +227,12 @@ impl<T: Send + 'static> PoolLink<T> for Binding<T> {
         let came = !events.is_empty();
         for event in events.drain(..) {
             match event {
-                Event::End(id, incarnation, outcome) => scope.end_afar(id, incarnation, outcome),
+                Event::End(id, incarnation, arbiter, outcome) => {
+                    if let Some(live) = self.live.get(arbiter) {
+                        live.set(live.get().saturating_sub(1));
+                    }
+                    scope.end_afar(id, incarnation, outcome);
+                }
                 Event::Ready(id, incarnation) => scope.mark_ready(id, incarnation),
                 Event::Address(id, incarnation, maker) => {
                     let current = {
@@ -242,6 +247,15 @@ impl<T: Send + 'static> PoolLink<T> for Binding<T> {
         }
         *self.incoming.borrow_mut() = events;
         came
+    }
+
+    fn order(&self, arbiter: usize, id: ChildId, incarnation: u32, force: bool) {
+        let command = if force {
+            Command::Force(id, incarnation)
+        } else {
+            Command::Stop(id, incarnation)
+        };
+        Binding::order(self, arbiter, command);
     }
 
     fn as_any(self: Rc<Self>) -> Rc<dyn Any> {

@@ -38,24 +38,6 @@ impl<T: Send + 'static> Proxy<T> {
         }
     }
 
-    /// A proxy whose child was launched already, or refused (`launched` false: its arbiter
-    /// had stopped).
-    pub(crate) fn launched(
-        binding: Rc<Binding<T>>,
-        arbiter: usize,
-        known: Incarnation0,
-        launched: bool,
-    ) -> Self {
-        Proxy {
-            binding,
-            known,
-            launch: None,
-            arbiter,
-            refused: !launched,
-            ended: false,
-        }
-    }
-
     /// Whether the child runs over there (or is about to).
     fn sent(&self) -> bool {
         self.launch.is_none() && !self.refused
@@ -68,7 +50,7 @@ impl<T: Send + 'static> Proxy<T> {
 
     fn end(&mut self) {
         self.ended = true;
-        self.binding.ended(self.arbiter, self.known.id);
+        self.binding.ended(self.known.id);
     }
 }
 

@@ -25,9 +25,12 @@ use crate::pool::wire::{Command, Event, HomeInbox, Incarnation0, Launch, ShardLi
 /// What a shard is started with, made at home and sent over. Dropped without growing into
 /// a shard (its arbiter stopped first), it fails the launches already posted to it.
 pub(crate) struct ShardSeed<T> {
-    parts: Option<(Arc<ShardLine<T>>, Arc<HomeInbox<T>>)>,
+    /// The shard's mailbox and home's, until the shard grows from them.
+    parts: Option<ShardParts<T>>,
     arbiter: usize,
 }
+
+type ShardParts<T> = (Arc<ShardLine<T>>, Arc<HomeInbox<T>>);
 
 impl<T: Send + 'static> ShardSeed<T> {
     pub(crate) fn new(line: Arc<ShardLine<T>>, inbox: Arc<HomeInbox<T>>, arbiter: usize) -> Self {
@@ -58,7 +61,7 @@ impl<T: Send + 'static> ShardSeed<T> {
             scope: Some(scope),
             line,
             inbox,
-            here: Rc::new(Here::default()),
+            here: Rc::new(Here::new(self.arbiter)),
             commands: Vec::new(),
             arbiter: self.arbiter,
             closing: false,
@@ -86,21 +89,21 @@ fn close<T>(line: &ShardLine<T>, inbox: &HomeInbox<T>, arbiter: usize) {
 /// What the shard's children share on this thread: their ends to send, and which shard
 /// child each home child is.
 struct Here<T> {
+    arbiter: usize,
     outbox: RefCell<Vec<Event<T>>>,
     /// By the home `ChildId` index: the incarnation and the shard's id for it.
     routes: RefCell<Vec<Option<(u32, ChildId)>>>,
 }
 
-impl<T> Default for Here<T> {
-    fn default() -> Self {
+impl<T> Here<T> {
+    fn new(arbiter: usize) -> Self {
         Here {
+            arbiter,
             outbox: RefCell::new(Vec::new()),
             routes: RefCell::new(Vec::new()),
         }
     }
-}
 
-impl<T> Here<T> {
     fn ended(&self, id: ChildId, incarnation: u32, outcome: Outcome<T>) {
         if let Some(route) = self.routes.borrow_mut().get_mut(id.index())
             && route.is_some_and(|(number, _)| number == incarnation)
@@ -109,7 +112,7 @@ impl<T> Here<T> {
         }
         self.outbox
             .borrow_mut()
-            .push(Event::End(id, incarnation, outcome));
+            .push(Event::End(id, incarnation, self.arbiter, outcome));
     }
 
     fn route(&self, id: ChildId, incarnation: u32) -> Option<usize> {
@@ -158,7 +161,9 @@ impl<T: Send + 'static> Future for Shard<T> {
         }
         this.commands = commands;
         if home_gone && !this.closing {
+            // The group is gone: nobody waits; every child still here is dropped.
             this.closing = true;
+            scope.force_stop();
             scope.close();
             scope.begin_join(false);
         }

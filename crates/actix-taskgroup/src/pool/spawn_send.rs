@@ -23,32 +23,35 @@ impl<T: Send + 'static> Scope<T> {
         let Some(binding) = self.pool_binding() else {
             return self.spawn_future(None, lazy_child(make));
         };
-        let gated = self.config.gated();
-        let mut sent = false;
-        let id = self.spawn_body(None, ChildKind::Future, None, |id| {
-            let arbiter = binding.place();
-            let known = Incarnation0 {
-                id,
-                number: 1,
-                stop_when_unaddressed: false,
-            };
-            let make = move || lazy_child(make);
-            if gated {
-                // It may wait for a start slot (R14): launched at its first poll.
+        if self.config.gated() {
+            // It may wait for a start slot (R14): a proxy launches it at its first poll.
+            return self.spawn_body(None, ChildKind::Future, None, |id| {
                 let launch = Launch {
-                    make: Make::Once(Box::new(make)),
-                    known,
+                    make: Make::Once(Box::new(move || lazy_child(make))),
+                    known: known(id),
                 };
-                return Box::pin(Proxy::new(binding, arbiter, launch));
-            }
-            // It starts now: launched now, in its kind's batch, with no box of its own.
-            sent = binding.launch_once(arbiter, known, make);
-            Box::pin(Proxy::launched(binding, arbiter, known, sent))
-        })?;
-        if sent && let Some(Some(task)) = self.state.borrow_mut().children.get_mut(id.index()) {
-            // Launched already: nothing to poll here (a refused one is polled, to fail).
-            task.park();
+                Box::pin(Proxy::new(Rc::clone(&binding), binding.place(), launch))
+            });
         }
-        Ok(id)
+        // It starts now: launched now, in its kind's batch, and nothing of it stays here.
+        self.spawn_remote(|id| {
+            let arbiter = binding.place();
+            if binding.launch_once(arbiter, known(id), move || lazy_child(make)) {
+                Ok(arbiter)
+            } else {
+                Err(Box::pin(std::future::ready(Err(anyhow::anyhow!(
+                    "the pool's arbiter {arbiter} has stopped"
+                )))))
+            }
+        })
+    }
+}
+
+/// A one-shot child's first and only incarnation.
+fn known(id: ChildId) -> Incarnation0 {
+    Incarnation0 {
+        id,
+        number: 1,
+        stop_when_unaddressed: false,
     }
 }

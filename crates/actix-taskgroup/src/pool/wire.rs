@@ -137,8 +137,8 @@ where
 
 /// From a shard to home.
 pub(crate) enum Event<T> {
-    /// The remote child is gone, with its outcome.
-    End(ChildId, u32, Outcome<T>),
+    /// The remote child is gone, with its arbiter and its outcome.
+    End(ChildId, u32, usize, Outcome<T>),
     /// It has said it is ready (R15).
     Ready(ChildId, u32),
     /// Its actor's address, for lookups from home.
@@ -148,7 +148,7 @@ pub(crate) enum Event<T> {
 impl<T> Event<T> {
     /// The end of a child whose launch never reached a running shard.
     pub(crate) fn not_launched(known: Incarnation0, arbiter: usize) -> Self {
-        Event::End(known.id, known.number, arbiter_stopped(arbiter))
+        Event::End(known.id, known.number, arbiter, arbiter_stopped(arbiter))
     }
 }
 
