@@ -108,6 +108,9 @@ pub(crate) enum Polled<T> {
     Repoll,
 }
 
+/// `ChildTask::remote` of a child that is not on a pool arbiter.
+const HERE: u32 = u32::MAX;
+
 /// A child incarnation as the driver holds it. It sits in its group's slot for its id, which
 /// is why it does not hold the id itself: a slot's size is what a child costs in memory.
 pub(crate) struct ChildTask<T> {
@@ -122,8 +125,10 @@ pub(crate) struct ChildTask<T> {
     /// The child was told to end at once and will (`ChildBody::force`).
     force_asked: bool,
     /// For a child on a pool arbiter with no body here at all (`ChildTask::remote`): the
-    /// arbiter, which its group's pool link orders to stop or drop it.
-    remote: Option<u32>,
+    /// arbiter, which its group's pool link orders to stop or drop it; `HERE` for any other
+    /// (a plain `u32`, not an `Option`: it fits in the task's padding, and a slot's size is
+    /// what a child costs).
+    remote: u32,
 }
 
 impl<T> ChildTask<T> {
@@ -133,7 +138,7 @@ impl<T> ChildTask<T> {
 
     /// Whether the child still runs and may be dropped when the grace period ends.
     pub(crate) fn is_forceable(&self) -> bool {
-        self.remote.is_some() || self.body.as_ref().is_some_and(|body| body.forceable())
+        self.remote != HERE || self.body.as_ref().is_some_and(|body| body.forceable())
     }
 
     pub(crate) fn address(&self) -> Option<Box<dyn Any>> {
@@ -154,7 +159,7 @@ impl<T> ChildTask<T> {
             stop_asked: false,
             awaiting_first_poll: awaited,
             force_asked: false,
-            remote: None,
+            remote: HERE,
         }
     }
 
@@ -168,13 +173,13 @@ impl<T> ChildTask<T> {
             stop_asked: false,
             awaiting_first_poll: false,
             force_asked: false,
-            remote: Some(arbiter as u32),
+            remote: u32::try_from(arbiter).unwrap_or(HERE - 1),
         }
     }
 
     /// The pool arbiter of a child with no body here.
     pub(crate) fn remote_arbiter(&self) -> Option<usize> {
-        self.remote.map(|arbiter| arbiter as usize)
+        (self.remote != HERE).then_some(self.remote as usize)
     }
 
     /// A child with no body here has been ordered to stop (`force`: dropped) over there.
@@ -185,7 +190,7 @@ impl<T> ChildTask<T> {
 
     /// Whether the child runs elsewhere with no body here: it is never polled.
     pub(crate) fn is_parked(&self) -> bool {
-        self.remote.is_some()
+        self.remote != HERE
     }
 
     /// True once, after the first poll of a child that waited for it.
@@ -211,7 +216,7 @@ impl<T> ChildTask<T> {
     /// between.
     #[inline]
     pub(crate) fn poll(&mut self, id: ChildId, queue: &Arc<ReadyQueue>) -> Polled<T> {
-        if self.remote.is_some() {
+        if self.remote != HERE {
             return Polled::Pending;
         }
         match &self.waker {
