@@ -2,16 +2,17 @@
 //! guarantees (issue 20).
 //!
 //! A group stays on its own arbiter (its *home*). On each pool arbiter it has one *shard*: an
-//! engine scope of its own, fed by a channel of `Send` factories, that builds the children
-//! there (they may be `!Send`) and polls them with its one driver — no task per child. At
-//! home, each remote child is a *proxy*: a body that shares a slot with its remote half. The
-//! slot carries the stop and force requests one way and the outcome, readiness and reports
-//! the other, with a waker on each side: no lock is held across a poll, and a signal across
-//! threads is only ever a wake. Restarts, limits, deadlines, readiness and the report are the
-//! home group's, so they cover the whole pool unchanged; a proxy is never dropped while its
-//! remote child runs (at the grace deadline it asks its shard to drop the child, and ends when
-//! that is done), so the group's reply still comes after every child on every arbiter has
-//! stopped (R1).
+//! engine scope of its own that builds the children it is sent there (they may be `!Send`)
+//! and polls them with its one driver — no task per child. Between home and each shard, two
+//! mailboxes: launches and orders (stop, drop) go out, ends, readiness and addresses come
+//! back, each way in batches with one wake per batch (`mailbox.rs`). Home gives each end to
+//! its scope directly (`Scope::end_afar`), so a remote child needs no waker at home: a
+//! described child (`Child::send_*`) has a stand-in body there (`proxy.rs`), a `spawn_send`
+//! child only its slot (`ChildTask::remote`). Restarts, limits, deadlines, readiness and the
+//! report are the home group's, so they cover the whole pool unchanged. A child's end is sent
+//! home only once it is gone over there (at the grace deadline its shard is told to drop it),
+//! so the group's reply still comes after every child on every arbiter has stopped (R1). No
+//! lock is held across a poll, and a signal across threads is only ever a post and a wake.
 
 pub(crate) mod binding;
 pub(crate) mod child;
