@@ -101,6 +101,8 @@ impl<T> Clone for Maker<T> {
 }
 
 impl<T> Maker<T> {
+    // Inlined: the incarnation is then made where the maker gets it, not copied through.
+    #[inline(always)]
     pub(crate) fn incarnate(&self, incarnation: Incarnation<T>) -> BoxedChild<T> {
         match self {
             Maker::Here(maker) => maker.incarnate(incarnation),
