@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::child::ChildKind;
 use crate::control::ChildControl;
-use crate::engine::spec::{ChildOptions, ChildSpec, Incarnation, Maker};
+use crate::engine::spec::{ChildOptions, ChildSpec, Incarnate, Incarnation};
 use crate::future_child::{FutureMaker, GracefulMaker};
 use crate::policy::Restart;
 
@@ -54,7 +54,7 @@ pub struct Child<T> {
     pub(crate) name: Option<Cow<'static, str>>,
     pub(crate) kind: ChildKind,
     pub(crate) options: ChildOptions,
-    pub(crate) maker: Maker<T>,
+    pub(crate) maker: Rc<dyn Incarnate<T>>,
 }
 
 impl<T: 'static> Child<T> {
@@ -68,7 +68,7 @@ impl<T: 'static> Child<T> {
         Child::with_maker(
             name,
             ChildKind::Future,
-            Maker::Here(Rc::new(FutureMaker(Rc::new(factory)))),
+            Rc::new(FutureMaker(Rc::new(factory))),
         )
     }
 
@@ -84,14 +84,14 @@ impl<T: 'static> Child<T> {
         Child::with_maker(
             name,
             ChildKind::Future,
-            Maker::Here(Rc::new(GracefulMaker(Rc::new(factory)))),
+            Rc::new(GracefulMaker(Rc::new(factory))),
         )
     }
 
     pub(crate) fn with_maker(
         name: impl Into<Cow<'static, str>>,
         kind: ChildKind,
-        maker: Maker<T>,
+        maker: Rc<dyn Incarnate<T>>,
     ) -> Self {
         Child {
             name: Some(name.into()),
@@ -184,7 +184,7 @@ impl<T: 'static> crate::engine::scope::Scope<T> {
         let needs_spec = !options.is_plain() || kind == ChildKind::Group;
         let spec = needs_spec.then(|| {
             let mut spec = ChildSpec::new(options);
-            spec.maker = Some(maker.clone());
+            spec.maker = Some(Rc::clone(&maker));
             Box::new(spec)
         });
         let scope = self.me.clone();

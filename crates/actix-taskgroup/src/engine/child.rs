@@ -216,9 +216,6 @@ impl<T> ChildTask<T> {
     /// between.
     #[inline]
     pub(crate) fn poll(&mut self, id: ChildId, queue: &Arc<ReadyQueue>) -> Polled<T> {
-        if self.remote != HERE {
-            return Polled::Pending;
-        }
         match &self.waker {
             None => match self.poll_with(Waker::noop()) {
                 Poll::Ready(outcome) => Polled::Ended(outcome),

@@ -266,14 +266,17 @@ impl<T> State<T> {
             let index = self.next_fresh;
             self.next_fresh += 1;
             let last = self.next_fresh == self.children.len();
-            // A parked child is never polled; the last new one is still handed out, for the
-            // driver to note that every new child has had its turn.
-            if last
-                || !self.children[index]
-                    .as_ref()
-                    .is_some_and(ChildTask::is_parked)
+            if !self.children[index]
+                .as_ref()
+                .is_some_and(ChildTask::is_parked)
             {
                 return Some((index, last));
+            }
+            if last {
+                // A parked child is never polled (it has no body here), but the driver must
+                // still hear that every new child has had its turn: an index with no slot,
+                // which it skips.
+                return Some((usize::MAX, true));
             }
         }
         if self.woken_cursor == self.woken.len() {
@@ -523,6 +526,9 @@ impl<T: 'static> Scope<T> {
     /// Takes in what the pool's arbiters sent and sends this turn's launches and orders
     /// out; `true` if anything came in.
     pub(crate) fn pump_pool(&self) -> bool {
+        if self.config.spread.is_none() {
+            return false;
+        }
         let link = self.pool.borrow().clone();
         link.is_some_and(|link| link.pump(self))
     }

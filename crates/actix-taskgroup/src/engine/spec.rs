@@ -82,35 +82,6 @@ pub(crate) trait Incarnate<T> {
     fn incarnate(&self, incarnation: Incarnation<T>) -> BoxedChild<T>;
 }
 
-/// A child's maker, held once and shared by its description and its spec.
-pub(crate) enum Maker<T> {
-    /// One that stays on the group's thread.
-    Here(Rc<dyn Incarnate<T>>),
-    /// A `Send` factory's, shared with the pool arbiter it may run on (pool/child.rs): one
-    /// allocation for both.
-    Send(Arc<dyn crate::pool::child::SendIncarnate<T>>),
-}
-
-impl<T> Clone for Maker<T> {
-    fn clone(&self) -> Self {
-        match self {
-            Maker::Here(maker) => Maker::Here(Rc::clone(maker)),
-            Maker::Send(maker) => Maker::Send(Arc::clone(maker)),
-        }
-    }
-}
-
-impl<T> Maker<T> {
-    // Inlined: the incarnation is then made where the maker gets it, not copied through.
-    #[inline(always)]
-    pub(crate) fn incarnate(&self, incarnation: Incarnation<T>) -> BoxedChild<T> {
-        match self {
-            Maker::Here(maker) => maker.incarnate(incarnation),
-            Maker::Send(maker) => Arc::clone(maker).incarnate(incarnation),
-        }
-    }
-}
-
 /// Why a single child (not the whole group) is being stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SoloStop {
@@ -129,7 +100,7 @@ pub(crate) trait SnapshotSource {
 pub(crate) struct ChildSpec<T> {
     pub(crate) options: ChildOptions,
     /// Makes new incarnations; `None` for a child given as a single future or `FnOnce`.
-    pub(crate) maker: Option<Maker<T>>,
+    pub(crate) maker: Option<Rc<dyn Incarnate<T>>>,
     /// The current incarnation's number; 0 until the child first starts.
     pub(crate) incarnation: u32,
     /// The body of a child waiting for a start slot (R14), not started yet.

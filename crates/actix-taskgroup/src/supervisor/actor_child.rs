@@ -304,11 +304,7 @@ impl<T: Default + 'static> crate::child_spec::Child<T> {
             kind: ChildKind::Actor,
             ready_after_start: false,
         };
-        crate::child_spec::Child::with_maker(
-            name,
-            ChildKind::Actor,
-            crate::engine::spec::Maker::Here(Rc::new(maker)),
-        )
+        crate::child_spec::Child::with_maker(name, ChildKind::Actor, Rc::new(maker))
     }
 }
 

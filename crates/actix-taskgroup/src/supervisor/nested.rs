@@ -109,11 +109,7 @@ impl<T: Default + 'static> Child<T> {
             builder: Rc::new(builder),
             map: Rc::new(map),
         };
-        Child::with_maker(
-            name,
-            ChildKind::Group,
-            crate::engine::spec::Maker::Here(Rc::new(maker)),
-        )
+        Child::with_maker(name, ChildKind::Group, Rc::new(maker))
     }
 }
 
