@@ -273,3 +273,27 @@ impl<T> Drop for Binding<T> {
         }
     }
 }
+
+impl<T: Send + 'static> Scope<T> {
+    /// The group's hold on its pool, if it spreads over one.
+    pub(crate) fn pool_binding(&self) -> Option<Rc<Binding<T>>> {
+        let spread = self.config.spread.as_ref()?;
+        let mut pool = self.pool.borrow_mut();
+        let binding = pool.get_or_insert_with(|| {
+            Rc::new(Binding::<T>::new(spread.clone(), Arc::clone(&self.ready)))
+        });
+        Rc::clone(binding).as_any().downcast().ok()
+    }
+}
+
+impl<T: 'static> Scope<T> {
+    /// Takes in what the pool's arbiters sent and sends this turn's launches and orders
+    /// out; `true` if anything came in.
+    pub(crate) fn pump_pool(&self) -> bool {
+        if self.config.spread.is_none() {
+            return false;
+        }
+        let link = self.pool.borrow().clone();
+        link.is_some_and(|link| link.pump(self))
+    }
+}
