@@ -57,6 +57,16 @@ fn spawn_pending(group: &TaskGroup<u64>, alive: &Arc<Alive>, n: usize) {
     }
 }
 
+/// A group on a new pool of two with `n` pending children, once every one has started.
+async fn pending_on_a_pool(n: usize) -> (ArbiterPool, TaskGroup<u64>, Arc<Alive>) {
+    let pool = ArbiterPool::new(2);
+    let group = spread::<u64>(&pool);
+    let alive = Arc::new(Alive::default());
+    spawn_pending(&group, &alive, n);
+    until_alive(&alive, n).await;
+    (pool, group, alive)
+}
+
 async fn until_alive(alive: &Alive, n: usize) {
     while alive.now.load(Ordering::SeqCst) != n {
         tokio::time::sleep(Duration::from_millis(2)).await;
@@ -93,11 +103,7 @@ fn spawn_send_children_run_on_every_arbiter_and_their_values_come_in_spawn_order
 #[test]
 fn a_failure_stops_the_pending_siblings_on_every_arbiter_before_the_reply() {
     run_real(async {
-        let pool = ArbiterPool::new(2);
-        let group = spread::<u64>(&pool);
-        let alive = Arc::new(Alive::default());
-        spawn_pending(&group, &alive, 50);
-        until_alive(&alive, 50).await;
+        let (_pool, group, alive) = pending_on_a_pool(50).await;
         group
             .spawn_send(|| async { Err::<u64, _>(anyhow::anyhow!("broken")) })
             .unwrap();
@@ -129,11 +135,7 @@ fn a_panic_over_there_is_a_failure_at_home() {
 #[test]
 fn a_cancel_drops_every_child_over_there_before_the_reply() {
     run_real(async {
-        let pool = ArbiterPool::new(2);
-        let group = spread::<u64>(&pool);
-        let alive = Arc::new(Alive::default());
-        spawn_pending(&group, &alive, 20);
-        until_alive(&alive, 20).await;
+        let (_pool, group, alive) = pending_on_a_pool(20).await;
         group.cancel();
         let error = group.join().await.unwrap_err();
         assert_eq!(error.kind(), GroupErrorKind::Cancelled);
@@ -144,12 +146,8 @@ fn a_cancel_drops_every_child_over_there_before_the_reply() {
 #[test]
 fn a_dropped_group_leaves_no_child_running_over_there() {
     run_real(async {
-        let pool = ArbiterPool::new(2);
-        let group = spread::<u64>(&pool);
-        let alive = Arc::new(Alive::default());
-        spawn_pending(&group, &alive, 20);
         // Every child started there, and none has ended.
-        until_alive(&alive, 20).await;
+        let (_pool, group, alive) = pending_on_a_pool(20).await;
         drop(group);
         until_alive(&alive, 0).await;
     });

@@ -188,11 +188,6 @@ impl<T> ChildTask<T> {
         self.force_asked |= force;
     }
 
-    /// Whether the child runs elsewhere with no body here: it is never polled.
-    pub(crate) fn is_parked(&self) -> bool {
-        self.remote != HERE
-    }
-
     /// True once, after the first poll of a child that waited for it.
     pub(crate) fn take_first_poll_done(&mut self) -> bool {
         std::mem::take(&mut self.awaiting_first_poll)

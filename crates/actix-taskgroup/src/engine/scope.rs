@@ -266,16 +266,16 @@ impl<T> State<T> {
             let index = self.next_fresh;
             self.next_fresh += 1;
             let last = self.next_fresh == self.children.len();
-            if !self.children[index]
+            let remote = self.children[index]
                 .as_ref()
-                .is_some_and(ChildTask::is_parked)
-            {
+                .is_some_and(|task| task.remote_arbiter().is_some());
+            if !remote {
                 return Some((index, last));
             }
             if last {
-                // A parked child is never polled (it has no body here), but the driver must
-                // still hear that every new child has had its turn: an index with no slot,
-                // which it skips.
+                // A child with no body here is never polled, but the driver must still hear
+                // that every new child has had its turn: an index with no slot, which it
+                // skips.
                 return Some((usize::MAX, true));
             }
         }

@@ -192,14 +192,14 @@ impl<T: 'static> Scope<T> {
     /// (a proxy for a child on another arbiter), kept until it has.
     fn force(&self, id: ChildId, mut task: ChildTask<T>) {
         events::force_stopped(self, &self.state.borrow(), id);
-        if let Some(arbiter) = task.remote_arbiter() {
-            self.order_remote(id, &mut task, arbiter, true);
-            if let Some(slot) = self.state.borrow_mut().children.get_mut(id.index()) {
-                *slot = Some(task);
+        let ended = match task.remote_arbiter() {
+            Some(arbiter) => {
+                self.order_remote(id, &mut task, arbiter, true);
+                None
             }
-            return;
-        }
-        match task.force() {
+            None => task.force(),
+        };
+        match ended {
             Some(outcome) => self.child_ended(id, outcome),
             None => {
                 if let Some(slot) = self.state.borrow_mut().children.get_mut(id.index()) {

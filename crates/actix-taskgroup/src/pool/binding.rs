@@ -194,9 +194,9 @@ impl<T: Send + 'static> Binding<T> {
         })
     }
 
-    /// A remote child has ended (its arbiter's count of live children was lowered when its
-    /// end came in).
-    pub(crate) fn ended(&self, id: ChildId) {
+    /// A remote child has ended: its address, if it sent one, goes (its arbiter's count of
+    /// live children was lowered when its end came in).
+    pub(crate) fn forget_address(&self, id: ChildId) {
         let mut addresses = self.addresses.borrow_mut();
         if !addresses.is_empty() {
             addresses.remove(&id.index());

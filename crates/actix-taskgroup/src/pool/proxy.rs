@@ -20,8 +20,6 @@ pub(crate) struct Proxy<T: Send + 'static> {
     launch: Option<Launch<T>>,
     known: Incarnation0,
     arbiter: usize,
-    /// Its arbiter had stopped when it was launched.
-    refused: bool,
     ended: bool,
 }
 
@@ -33,14 +31,13 @@ impl<T: Send + 'static> Proxy<T> {
             known: launch.known,
             launch: Some(launch),
             arbiter,
-            refused: false,
             ended: false,
         }
     }
 
     /// Whether the child runs over there (or is about to).
     fn sent(&self) -> bool {
-        self.launch.is_none() && !self.refused
+        self.launch.is_none()
     }
 
     fn order(&self, command: fn(crate::child::ChildId, u32) -> Command<T>) {
@@ -50,17 +47,16 @@ impl<T: Send + 'static> Proxy<T> {
 
     fn end(&mut self) {
         self.ended = true;
-        self.binding.ended(self.known.id);
+        self.binding.forget_address(self.known.id);
     }
 }
 
 impl<T: Send + 'static> ChildBody<T> for Proxy<T> {
     fn poll_end(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Outcome<T>> {
         let this = self.get_mut();
-        if let Some(launch) = this.launch.take() {
-            this.refused = this.binding.launch(this.arbiter, launch).is_err();
-        }
-        if this.refused {
+        if let Some(launch) = this.launch.take()
+            && this.binding.launch(this.arbiter, launch).is_err()
+        {
             this.ended = true;
             return Poll::Ready(arbiter_stopped(this.arbiter));
         }

@@ -9,7 +9,7 @@ use crate::engine::scope::Scope;
 use crate::error::SpawnError;
 use crate::future_child::lazy_child;
 use crate::pool::proxy::Proxy;
-use crate::pool::wire::{Incarnation0, Launch, Make};
+use crate::pool::wire::{Incarnation0, Launch, Make, arbiter_stopped_error};
 
 impl<T: Send + 'static> Scope<T> {
     /// Accepts a child whose future `make` makes on its first poll: on a pool arbiter if
@@ -39,8 +39,8 @@ impl<T: Send + 'static> Scope<T> {
             if binding.launch_once(arbiter, known(id), move || lazy_child(make)) {
                 Ok(arbiter)
             } else {
-                Err(Box::pin(std::future::ready(Err(anyhow::anyhow!(
-                    "the pool's arbiter {arbiter} has stopped"
+                Err(Box::pin(std::future::ready(Err(arbiter_stopped_error(
+                    arbiter,
                 )))))
             }
         })

@@ -154,9 +154,12 @@ impl<T> Event<T> {
 
 /// The outcome of a child whose arbiter has stopped under it.
 pub(crate) fn arbiter_stopped<T>(arbiter: usize) -> Outcome<T> {
-    Outcome::Failed(Arc::new(anyhow::anyhow!(
-        "the pool's arbiter {arbiter} has stopped"
-    )))
+    Outcome::Failed(Arc::new(arbiter_stopped_error(arbiter)))
+}
+
+/// Why a child whose arbiter has stopped under it failed.
+pub(crate) fn arbiter_stopped_error(arbiter: usize) -> anyhow::Error {
+    anyhow::anyhow!("the pool's arbiter {arbiter} has stopped")
 }
 
 /// A shard's mailbox, with its task's waker.
